@@ -1,0 +1,35 @@
+/**
+ * @module db/drivers/pglite
+ * Embedded Postgres (WASM) for the zero-setup default: one file-backed
+ * database under the data directory, or in memory for tests.
+ */
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import type { Db, Tx } from '../types';
+
+/**
+ * Opens (creating if needed) an embedded database.
+ * @param dataDir directory for the database files; `undefined` keeps it in memory.
+ * @returns a ready {@link Db}.
+ */
+export async function openPglite(dataDir?: string): Promise<Db> {
+  const pg = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  const wrap = (target: PGlite | Transaction): Tx => ({
+    async query<Row extends object>(text: string, params: readonly unknown[] = []) {
+      const result = await target.query<Row>(text, params as unknown[]);
+      return result.rows;
+    },
+    async exec(script: string) {
+      await target.exec(script);
+    },
+  });
+  const root = wrap(pg);
+  return {
+    driver: 'pglite',
+    query: root.query,
+    exec: root.exec,
+    // PGlite is a single connection with an internal mutex, so transactions
+    // are serialised; that is the embedded trade-off, not a bug.
+    transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
+    close: () => pg.close(),
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * @module db/types
+ * The storage interface every query is written against. Two drivers
+ * implement it (PGlite embedded, Postgres over the network); neither leaks
+ * driver types past this boundary, so queries and tests are driver-blind.
+ */
+
+/** Anything that can run one parameterised statement: the pool or a transaction. */
+export interface Queryable {
+  /**
+   * Runs one statement with `$1…$n` placeholders and returns its rows.
+   * int8 comes back as a JS number, timestamptz as Date, bytea as Uint8Array, json as parsed values.
+   */
+  query<Row extends object = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<Row[]>;
+}
+
+export const DRIVERS = { pglite: 'pglite', postgres: 'postgres' } as const;
+export type DriverName = (typeof DRIVERS)[keyof typeof DRIVERS];
+
+/** A transaction, or the pool outside one. */
+export interface Tx extends Queryable {
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>;
+}
+
+/** A database handle: a pool of connections (one for PGlite) plus transactions. */
+export interface Db extends Tx {
+  readonly driver: DriverName;
+  /**
+   * Runs `fn` inside one transaction; commits when it resolves, rolls back when it throws.
+   * Nested calls are not supported: pass the `tx` down instead.
+   */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,66 @@
+/**
+ * @module server/boot
+ * Starts Shoal: configuration, database (durability check, migrations),
+ * HTTP on one port, and periodic housekeeping. Returns a handle that shuts
+ * everything down in order.
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import type { Logger } from 'pino';
+import { migrate, openDb, type Db } from '../db';
+import { pruneThrottle } from '../db/queries/login-throttle';
+import { deleteExpiredSessions } from '../db/queries/sessions';
+import { createApp } from './app';
+import type { Config } from './env';
+
+const HOUSEKEEPING_MS = 15 * 60_000;
+const THROTTLE_IDLE_MS = 24 * 3_600_000;
+
+export interface Running {
+  url: string;
+  db: Db;
+  stop(): Promise<void>;
+}
+
+/**
+ * Opens the database, applies migrations and listens.
+ * @throws when the database is unreachable, unsafe (fsync off) or a migration fails.
+ */
+export async function start(config: Config, log: Logger): Promise<Running> {
+  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const applied = await migrate(db);
+  log.info({ driver: db.driver, applied }, 'database ready');
+  const app = createApp({ db, config, log, now: () => new Date() });
+  const server = await listen(app.fetch, config);
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = config.origins[0] === `http://localhost:${config.port}` ? `http://localhost:${port}` : config.publicUrl;
+  const timer = setInterval(() => void housekeeping(db, log), HOUSEKEEPING_MS);
+  timer.unref();
+  return {
+    url,
+    db,
+    async stop() {
+      clearInterval(timer);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await db.close();
+    },
+  };
+}
+
+function listen(fetch: Parameters<typeof serve>[0]['fetch'], config: Config): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, port: config.port, hostname: config.host }, () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+async function housekeeping(db: Db, log: Logger): Promise<void> {
+  try {
+    const now = new Date();
+    const sessions = await deleteExpiredSessions(db, now);
+    const throttles = await pruneThrottle(db, new Date(now.getTime() - THROTTLE_IDLE_MS));
+    log.debug({ sessions, throttles }, 'housekeeping');
+  } catch (error) {
+    log.warn({ err: error }, 'housekeeping failed');
+  }
+}

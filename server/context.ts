@@ -1,0 +1,34 @@
+/**
+ * @module server/context
+ * What every request handler can reach: the dependencies built at boot and
+ * the per-request values middleware sets.
+ */
+import type { Logger } from 'pino';
+import type { UserWithGroupsRow } from '../db/queries/users';
+import type { Db } from '../db/types';
+import type { SessionInfo } from './auth/session';
+import type { Config } from './env';
+
+/** Built once at boot and shared by all requests. */
+export interface Deps {
+  db: Db;
+  config: Config;
+  log: Logger;
+  /** The clock, injectable so tests can move time (session expiry, invite expiry, throttling). */
+  now: () => Date;
+}
+
+export interface Auth {
+  session: SessionInfo;
+  user: UserWithGroupsRow;
+}
+
+/** Hono environment type for every route. */
+export interface AppEnv {
+  Variables: {
+    deps: Deps;
+    requestId: string;
+    log: Logger;
+    auth: Auth | null;
+  };
+}

@@ -1,0 +1,49 @@
+import { sveltekit } from '@sveltejs/kit/vite';
+import { defineConfig } from 'vitest/config';
+
+const apiPort = Number(process.env.SHOAL_API_PORT ?? 3000);
+const ciRuns = process.env.CI === 'true';
+
+export default defineConfig({
+  plugins: [sveltekit()],
+  server: {
+    // `npm run dev` runs the API separately; the dev server forwards to it.
+    proxy: {
+      '/api': `http://127.0.0.1:${apiPort}`,
+      '/sync': { target: `ws://127.0.0.1:${apiPort}`, ws: true },
+      '/healthz': `http://127.0.0.1:${apiPort}`,
+      '/readyz': `http://127.0.0.1:${apiPort}`,
+    },
+  },
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['tests/unit/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['tests/integration/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['tests/e2e/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+          retry: ciRuns ? 1 : 0,
+        },
+      },
+    ],
+  },
+});
