@@ -23,11 +23,20 @@ const booleanish = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** `new URL` that answers null instead of throwing (zod runs refinements even after `.url()` failed). */
+function tryUrl(value: string): URL | null {
+  try {
+    return new URL(value);
+  } catch {
+    return null;
+  }
+}
+
 const url = (protocols: readonly string[]) =>
   z
     .string()
     .url()
-    .refine((v) => protocols.includes(new URL(v).protocol), {
+    .refine((v) => protocols.includes(tryUrl(v)?.protocol ?? ''), {
       message: `must use ${protocols.map((p) => p.replace(':', '://')).join(' or ')}`,
     });
 
@@ -40,7 +49,7 @@ const originList = z
         z
           .string()
           .url()
-          .refine((v) => new URL(v).origin === v, { message: 'must be a bare origin like https://inbox.example.com' }),
+          .refine((v) => ['http:', 'https:'].includes(tryUrl(v)?.protocol ?? '') && tryUrl(v)?.origin === v, { message: 'must be a bare origin like https://inbox.example.com' }),
       )
       .min(1),
   );
@@ -48,13 +57,23 @@ const originList = z
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('127.0.0.1'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: z.coerce
+    .number({ error: 'must be a port number between 0 and 65535' })
+    .int('must be a whole number')
+    .min(0, 'must be between 0 and 65535')
+    .max(65535, 'must be between 0 and 65535')
+    .default(3000),
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   ORIGIN: originList.optional(),
   SIGNUP: z.enum(['first', 'open', 'closed']).default('first'),
-  INVITE_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24 * 7),
+  INVITE_TTL_HOURS: z.coerce
+    .number({ error: 'must be a number of hours' })
+    .int('must be a whole number of hours')
+    .min(1, 'must be at least 1 hour')
+    .max(24 * 90, 'must be at most 90 days (2160 hours)')
+    .default(24 * 7),
   TRUST_PROXY: booleanish.default(false),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   APP_DIR: z.string().min(1).default('./build/app'),
@@ -88,6 +107,17 @@ export class EnvError extends Error {
   }
 }
 
+/** One line per variable, however many checks it failed. */
+function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  const byVariable = new Map<string, string[]>();
+  for (const issue of issues) {
+    const name = String(issue.path[0] ?? '(environment)');
+    const detail = issue.path.length > 1 ? `entry ${Number(issue.path[1]) + 1} ${issue.message}` : issue.message;
+    byVariable.set(name, [...(byVariable.get(name) ?? []), detail]);
+  }
+  return [...byVariable].map(([name, messages]) => `${name}: ${[...new Set(messages)].join('; ')}`);
+}
+
 /**
  * Parses a set of variables into a {@link Config}.
  * @param source the variables (defaults to the process environment).
@@ -97,7 +127,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const present = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = EnvSchema.safeParse(present);
   if (!parsed.success) {
-    throw new EnvError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+    throw new EnvError(describeIssues(parsed.error.issues));
   }
   const env = parsed.data;
   const origins = env.ORIGIN ?? [`http://localhost:${env.PORT}`];

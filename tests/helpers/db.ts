@@ -1,0 +1,56 @@
+/**
+ * @module tests/helpers/db
+ * The database matrix every storage test runs over: PGlite always, Postgres
+ * when TEST_DATABASE_URL is set (required under CI). Each call gets its own
+ * freshly migrated database, so test files never see each other's rows.
+ */
+import postgres from 'postgres';
+import { migrate, openDb, type Db, type DriverName } from '../../db';
+import { prerequisite } from './prereq';
+
+export interface TestDb {
+  db: Db;
+  drop(): Promise<void>;
+}
+
+export interface DriverCase {
+  name: DriverName;
+  create(): Promise<TestDb>;
+}
+
+const testDatabaseUrl = process.env.TEST_DATABASE_URL;
+
+async function createPglite(): Promise<TestDb> {
+  const db = await openDb({ inMemory: true });
+  await migrate(db);
+  return { db, drop: () => db.close() };
+}
+
+async function createPostgres(): Promise<TestDb> {
+  const base = new URL(testDatabaseUrl as string);
+  const name = `shoal_t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = postgres(base.toString(), { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  const db = await openDb({ databaseUrl: url.toString() });
+  await migrate(db);
+  return {
+    db,
+    async drop() {
+      await db.close();
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}
+
+/** The drivers to run storage tests on, honouring the skip/fail rule for Postgres. */
+export function driverCases(): DriverCase[] {
+  const cases: DriverCase[] = [{ name: 'pglite', create: createPglite }];
+  const hasPostgres = prerequisite('Postgres tier', testDatabaseUrl ? null : 'TEST_DATABASE_URL is not set');
+  if (hasPostgres) {
+    cases.push({ name: 'postgres', create: createPostgres });
+  }
+  return cases;
+}

@@ -1,0 +1,118 @@
+/**
+ * One contract for the storage interface, run on every driver. Test names
+ * cite the rule they check ([DB1]…), after tldraw's storage contract suite.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadMigrations, migrate, pendingMigrations } from '../../db';
+import { isUniqueViolation } from '../../db/errors';
+import { replaceGroupMembers, insertGroup, findGroup } from '../../db/queries/groups';
+import { findThrottle, recordFailure } from '../../db/queries/login-throttle';
+import { insertOrganization } from '../../db/queries/organizations';
+import { findSession, insertSession } from '../../db/queries/sessions';
+import { findUserByEmail, insertUser, listUsers } from '../../db/queries/users';
+import { driverCases, type TestDb } from '../helpers/db';
+
+describe.each(driverCases())('db contract on $name', ({ create }) => {
+  let t: TestDb;
+  let orgId: string;
+
+  beforeAll(async () => {
+    t = await create();
+    orgId = crypto.randomUUID();
+    await insertOrganization(t.db, { id: orgId, name: 'Contract Co' });
+  });
+  afterAll(async () => {
+    await t?.drop();
+  });
+
+  const newUser = (email: string) => ({
+    id: crypto.randomUUID(),
+    orgId,
+    email,
+    name: 'Nia',
+    passwordHash: 'x',
+    role: 'rep' as const,
+    managerId: null,
+  });
+
+  it('[DB1] applies every migration once and records it; a second run applies nothing', async () => {
+    expect(await pendingMigrations(t.db)).toEqual([]);
+    expect(await migrate(t.db)).toEqual([]);
+    const rows = await t.db.query<{ version: number }>('select version from shoal_migrations order by version');
+    expect(rows.map((r) => r.version)).toEqual((await loadMigrations()).map((m) => m.version));
+  });
+
+  it('[DB2] refuses to run when an applied migration file was edited', async () => {
+    const edited = (await loadMigrations()).map((m) => ({ ...m, checksum: `${m.checksum}x` }));
+    await expect(migrate(t.db, edited)).rejects.toThrow(/changed after it was applied/);
+  });
+
+  it('[DB3] a failing migration rolls back entirely and is not recorded', async () => {
+    const bad = { version: 9999, name: 'broken', checksum: 'c', sql: 'create table half_done (id int); select nope_fn();' };
+    await expect(migrate(t.db, [...(await loadMigrations()), bad])).rejects.toThrow();
+    expect(await t.db.query(`select 1 from information_schema.tables where table_name = 'half_done'`)).toEqual([]);
+    expect(await pendingMigrations(t.db, [bad])).toEqual([9999]);
+  });
+
+  it('[DB4] a transaction commits on success and rolls back on throw', async () => {
+    const kept = newUser('kept@contract.test');
+    const dropped = newUser('dropped@contract.test');
+    await t.db.transaction((tx) => insertUser(tx, kept));
+    await expect(
+      t.db.transaction(async (tx) => {
+        await insertUser(tx, dropped);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await findUserByEmail(t.db, kept.email)).not.toBeNull();
+    expect(await findUserByEmail(t.db, dropped.email)).toBeNull();
+  });
+
+  it('[DB5] a duplicate email is a unique violation recognised on every driver', async () => {
+    await insertUser(t.db, newUser('dup@contract.test'));
+    const error = await insertUser(t.db, newUser('dup@contract.test')).catch((e: unknown) => e);
+    expect(isUniqueViolation(error)).toBe(true);
+    expect(isUniqueViolation(new Error('other'))).toBe(false);
+  });
+
+  it('[DB6] types come back the same on every driver: Date, Uint8Array, number, string[]', async () => {
+    const user = await insertUser(t.db, newUser('types@contract.test'));
+    const secretHash = new Uint8Array([0, 1, 2, 250, 255]);
+    const now = new Date('2026-11-23T10:00:00.123Z');
+    await insertSession(t.db, { id: 'typesession', secretHash, userId: user.id, lastVerifiedAt: now, expiresAt: now });
+    const session = await findSession(t.db, 'typesession');
+    expect(session?.expiresAt).toBeInstanceOf(Date);
+    expect(session?.expiresAt.toISOString()).toBe(now.toISOString());
+    expect(Array.from(session?.secretHash ?? [])).toEqual([0, 1, 2, 250, 255]);
+    const [count] = await t.db.query<{ n: number }>('select count(*) as n from users');
+    expect(typeof count?.n).toBe('number');
+    const people = await listUsers(t.db, orgId);
+    expect(Array.isArray(people[0]?.groupIds)).toBe(true);
+  });
+
+  it('[DB7] group members are replaced exactly, duplicates and all', async () => {
+    const a = await insertUser(t.db, newUser('a@contract.test'));
+    const b = await insertUser(t.db, newUser('b@contract.test'));
+    const groupId = crypto.randomUUID();
+    await insertGroup(t.db, { id: groupId, orgId, name: 'Closers' });
+    await replaceGroupMembers(t.db, groupId, [a.id, b.id]);
+    await replaceGroupMembers(t.db, groupId, [b.id]);
+    expect((await findGroup(t.db, orgId, groupId))?.memberIds).toEqual([b.id]);
+    await replaceGroupMembers(t.db, groupId, []);
+    expect((await findGroup(t.db, orgId, groupId))?.memberIds).toEqual([]);
+  });
+
+  it('[DB8] concurrent failures are all counted and the lock follows the schedule', async () => {
+    const now = new Date('2026-11-23T10:00:00Z');
+    const schedule = [1000, 2000, 4000];
+    await Promise.all(Array.from({ length: 5 }, () => recordFailure(t.db, 'account:race', now, schedule)));
+    const state = await findThrottle(t.db, 'account:race');
+    expect(state?.failures).toBe(5);
+    expect(state ? state.lockedUntil.getTime() - now.getTime() : -1).toBe(4000);
+  });
+
+  it('[DB9] a query error inside a transaction leaves the handle usable', async () => {
+    await expect(t.db.transaction((tx) => tx.query('select * from no_such_table'))).rejects.toThrow();
+    expect(await t.db.query<{ one: number }>('select 1 as one')).toEqual([{ one: 1 }]);
+  });
+});
