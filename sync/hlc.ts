@@ -114,7 +114,7 @@ export function isValidNode(node: unknown): node is string {
  * @returns True when wallMs and counter are integers within range and node is valid.
  */
 export function isValidStamp(value: unknown): value is Stamp {
-  if (typeof value !== 'object' || value === null) return false;
+  if (typeof value !== 'object' || value === null) {return false;}
   const { wallMs, counter, node } = value as Record<string, unknown>;
   return (
     isIntInRange(wallMs, MAX_WALL_MS) && isIntInRange(counter, MAX_COUNTER) && isValidNode(node)
@@ -129,9 +129,9 @@ export function isValidStamp(value: unknown): value is Stamp {
  * @returns -1 if a < b, 0 if equal, 1 if a > b.
  */
 export function compareStamps(a: Stamp, b: Stamp): -1 | 0 | 1 {
-  if (a.wallMs !== b.wallMs) return a.wallMs < b.wallMs ? -1 : 1;
-  if (a.counter !== b.counter) return a.counter < b.counter ? -1 : 1;
-  if (a.node !== b.node) return a.node < b.node ? -1 : 1;
+  if (a.wallMs !== b.wallMs) {return a.wallMs < b.wallMs ? -1 : 1;}
+  if (a.counter !== b.counter) {return a.counter < b.counter ? -1 : 1;}
+  if (a.node !== b.node) {return a.node < b.node ? -1 : 1;}
   return 0;
 }
 
@@ -178,11 +178,11 @@ export function parseStamp(text: string): Stamp {
  * @returns The parsed stamp, or null if `text` is malformed.
  */
 export function tryParseStamp(text: unknown): Stamp | null {
-  if (typeof text !== 'string' || text.length > MAX_STAMP_LENGTH) return null;
+  if (typeof text !== 'string' || text.length > MAX_STAMP_LENGTH) {return null;}
   const match = STAMP_PATTERN.exec(text);
-  if (match === null) return null;
+  if (match === null) {return null;}
   const [, wall, counter, node] = match;
-  if (wall === undefined || counter === undefined || node === undefined) return null;
+  if (wall === undefined || counter === undefined || node === undefined) {return null;}
   return { wallMs: Number(wall), counter: Number.parseInt(counter, 16), node };
 }
 
@@ -207,7 +207,7 @@ export function clampStamp(
   assertNonNegativeInt(nowMs, 'nowMs');
   assertNonNegativeInt(maxDriftMs, 'maxDriftMs');
   const limit = nowMs + maxDriftMs;
-  if (remote.wallMs <= limit) return { stamp: remote, clamped: false };
+  if (remote.wallMs <= limit) {return { stamp: remote, clamped: false };}
   return { stamp: { wallMs: limit, counter: remote.counter, node: remote.node }, clamped: true };
 }
 
@@ -235,7 +235,7 @@ export class Hlc {
     }
     const maxDriftMs = options.maxDriftMs ?? MAX_DRIFT_MS;
     assertNonNegativeInt(maxDriftMs, 'maxDriftMs');
-    if (options.last !== undefined) assertStamp(options.last);
+    if (options.last !== undefined) {assertStamp(options.last);}
     this.node = options.node;
     this.maxDriftMs = maxDriftMs;
     this.#now = options.now;

@@ -33,13 +33,9 @@ function scriptedClock(readings: readonly number[]): () => number {
   return () => {
     const value = readings[Math.min(i, readings.length - 1)];
     i += 1;
-    if (value === undefined) throw new Error('scriptedClock needs at least one reading');
+    if (value === undefined) {throw new Error('scriptedClock needs at least one reading');}
     return value;
   };
-}
-
-function sign(n: number): -1 | 0 | 1 {
-  return n < 0 ? -1 : n > 0 ? 1 : 0;
 }
 
 function stringOrder(a: string, b: string): -1 | 0 | 1 {
@@ -250,7 +246,7 @@ describe('clampStamp', () => {
           expect(once.stamp.wallMs).toBeLessThanOrEqual(stamp.wallMs);
           expect(once.stamp.wallMs).toBeLessThanOrEqual(now + drift);
           expect(once.clamped).toBe(stamp.wallMs > now + drift);
-          if (once.clamped) expect(once.stamp.wallMs).toBe(now + drift);
+          if (once.clamped) {expect(once.stamp.wallMs).toBe(now + drift);}
           const twice = clampStamp(once.stamp, now, drift);
           expect(twice.clamped).toBe(false);
           expect(twice.stamp).toEqual(once.stamp);
@@ -352,7 +348,7 @@ describe('Hlc.tick', () => {
     for (let i = 1; i < stamps.length; i++) {
       const prev = stamps[i - 1];
       const cur = stamps[i];
-      if (prev === undefined || cur === undefined) throw new Error('unreachable');
+      if (prev === undefined || cur === undefined) {throw new Error('unreachable');}
       expect(compareStamps(cur, prev)).toBe(1);
       expect(formatStamp(cur) > formatStamp(prev)).toBe(true);
     }
@@ -379,7 +375,7 @@ describe('Hlc.tick', () => {
         let prev: Stamp | null = null;
         for (let i = 0; i < readings.length; i++) {
           const cur = clock.tick();
-          if (prev !== null) expect(compareStamps(cur, prev)).toBe(1);
+          if (prev !== null) {expect(compareStamps(cur, prev)).toBe(1);}
           expect(cur.wallMs).toBeGreaterThanOrEqual(T0 + (readings[i] ?? 0));
           prev = cur;
         }
@@ -394,7 +390,7 @@ describe('Hlc.tick', () => {
     let nonIncreasing = 0;
     for (let i = 0; i < MAX_COUNTER; i++) {
       const next = clock.tick();
-      if (compareStamps(next, last) !== 1) nonIncreasing += 1;
+      if (compareStamps(next, last) !== 1) {nonIncreasing += 1;}
       last = next;
     }
     expect(nonIncreasing).toBe(0);
@@ -532,7 +528,7 @@ describe('Hlc message exchange between 3 nodes (property)', () => {
 
           const record = (i: number, s: Stamp): void => {
             const prev = lastByNode[i];
-            if (prev !== null && prev !== undefined) expect(compareStamps(s, prev)).toBe(1);
+            if (prev !== null && prev !== undefined) {expect(compareStamps(s, prev)).toBe(1);}
             expect(s.node).toBe(`node-${i}`);
             const key = formatStamp(s);
             expect(issued.has(key)).toBe(false);
@@ -541,7 +537,7 @@ describe('Hlc message exchange between 3 nodes (property)', () => {
           };
           const at = <T>(xs: readonly T[], i: number): T => {
             const x = xs[i];
-            if (x === undefined) throw new Error(`index ${i} out of range`);
+            if (x === undefined) {throw new Error(`index ${i} out of range`);}
             return x;
           };
 
@@ -554,9 +550,9 @@ describe('Hlc message exchange between 3 nodes (property)', () => {
               at(inboxes, op.to).push(s);
             } else if (op.kind === 'deliver') {
               const inbox = at(inboxes, op.to);
-              if (inbox.length === 0) continue;
+              if (inbox.length === 0) {continue;}
               const [msg] = inbox.splice(op.pick % inbox.length, 1);
-              if (msg === undefined) throw new Error('unreachable');
+              if (msg === undefined) {throw new Error('unreachable');}
               const { stamp, clamped } = at(clocks, op.to).receive(msg);
               expect(clamped).toBe(false);
               expect(compareStamps(stamp, msg)).toBe(1);
@@ -581,7 +577,7 @@ describe('Hlc message exchange between 3 nodes (property)', () => {
     const walls = [T0 + 120_000, T0 - 120_000, T0];
     const clocks = walls.map((w, i) => new Hlc({ node: `n${i}`, now: () => w }));
     const [a, b, c] = clocks;
-    if (a === undefined || b === undefined || c === undefined) throw new Error('unreachable');
+    if (a === undefined || b === undefined || c === undefined) {throw new Error('unreachable');}
     const s1 = a.tick();
     const s2 = b.receive(s1).stamp;
     const s3 = c.receive(b.tick()).stamp;
