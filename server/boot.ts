@@ -16,7 +16,10 @@ const HOUSEKEEPING_MS = 15 * 60_000;
 const THROTTLE_IDLE_MS = 24 * 3_600_000;
 
 export interface Running {
+  /** Where people open Shoal: the public origin, or localhost with the bound port. */
   url: string;
+  /** The port actually bound (differs from the configured one when that was 0). */
+  port: number;
   db: Db;
   stop(): Promise<void>;
 }
@@ -38,6 +41,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   timer.unref();
   return {
     url,
+    port,
     db,
     async stop() {
       clearInterval(timer);
