@@ -164,7 +164,7 @@ describe.each(driverCases())('auth over HTTP on $name', ({ create }) => {
       const locked = await api.post<{ error: { code: string } }>('/api/auth/login', { email, password: PASSWORD });
       expect(locked.status).toBe(429);
       expect(locked.body.error.code).toBe('too_many_attempts');
-      expect(locked.headers.get('retry-after')).toBe(String(ACCOUNT_LOCK_MS[0] / 1000));
+      expect(locked.headers.get('retry-after')).toBe(String((ACCOUNT_LOCK_MS[0] as number) / 1000));
       h.clock.advance(ACCOUNT_LOCK_MS[0] as number);
       expect((await wrong()).status).toBe(401);
       h.clock.advance(ACCOUNT_LOCK_MS[0] as number);

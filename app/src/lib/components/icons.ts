@@ -1,0 +1,58 @@
+/**
+ * @module app/lib/components/icons
+ * Path data for the app's small line-icon set (24×24, stroked). Drawn for
+ * Shoal rather than taken from an icon package.
+ */
+
+function circle(cx: number, cy: number, r: number): string {
+  return `M${cx - r} ${cy}a${r} ${r} 0 1 0 ${2 * r} 0a${r} ${r} 0 1 0 ${-2 * r} 0`;
+}
+
+function rect(x: number, y: number, w: number, h: number, r: number): string {
+  return (
+    `M${x + r} ${y}h${w - 2 * r}a${r} ${r} 0 0 1 ${r} ${r}v${h - 2 * r}` +
+    `a${r} ${r} 0 0 1 ${-r} ${r}h${-(w - 2 * r)}a${r} ${r} 0 0 1 ${-r} ${-r}` +
+    `v${-(h - 2 * r)}a${r} ${r} 0 0 1 ${r} ${-r}z`
+  );
+}
+
+export const ICONS = {
+  inbox: ['M3 13h5l2 3h4l2-3h5', 'M5.6 5h12.8L21 13v6a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1v-6z'],
+  people: [
+    circle(9, 8, 3.5),
+    'M2.5 20c0-3.6 2.9-6 6.5-6s6.5 2.4 6.5 6',
+    'M16 4.6a3.5 3.5 0 0 1 0 6.8',
+    'M18 14.3c2.1.8 3.5 2.9 3.5 5.7',
+  ],
+  user: [circle(12, 8, 4), 'M4 21c0-4.4 3.6-7 8-7s8 2.6 8 7'],
+  menu: ['M4 6h16', 'M4 12h16', 'M4 18h16'],
+  close: ['M6 6l12 12', 'M18 6L6 18'],
+  sun: [
+    circle(12, 12, 4),
+    'M12 2.5v2M12 19.5v2M4.6 4.6l1.4 1.4M18 18l1.4 1.4M2.5 12h2M19.5 12h2M4.6 19.4L6 18M18 6l1.4-1.4',
+  ],
+  moon: ['M20 14.5A8 8 0 1 1 9.5 4a6.5 6.5 0 0 0 10.5 10.5z'],
+  monitor: [rect(3, 4, 18, 12, 2), 'M8 20h8', 'M12 16v4'],
+  logout: ['M9 20H5a1 1 0 0 1-1-1V5a1 1 0 0 1 1-1h4', 'M16 16.5l4.5-4.5L16 7.5', 'M20.5 12H9'],
+  copy: [rect(9, 9, 12, 12, 2), 'M5 15H4a1 1 0 0 1-1-1V4a1 1 0 0 1 1-1h10a1 1 0 0 1 1 1v1'],
+  check: ['M5 12.5l4.5 4.5L19 7.5'],
+  plus: ['M12 5v14', 'M5 12h14'],
+  chevronsUpDown: ['M8 9l4-4 4 4', 'M8 15l4 4 4-4'],
+  alert: [circle(12, 12, 9), 'M12 7.5v5.5', 'M12 16.5v.01'],
+  info: [circle(12, 12, 9), 'M12 11v5', 'M12 7.5v.01'],
+  trash: [
+    'M4 7h16',
+    'M10 11v6M14 11v6',
+    'M6 7l1 12a2 2 0 0 0 2 2h6a2 2 0 0 0 2-2l1-12',
+    'M9 7V4h6v3',
+  ],
+  pencil: ['M4 20h4L19 9a2.8 2.8 0 0 0-4-4L4 16v4z', 'M13.5 6.5l4 4'],
+  mail: [rect(3, 5, 18, 14, 2), 'M3.5 6.5l8.5 6.5 8.5-6.5'],
+  lock: [rect(5, 11, 14, 10, 2), 'M8 11V7a4 4 0 0 1 8 0v4'],
+  link: [
+    'M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1',
+    'M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1',
+  ],
+} as const satisfies Record<string, readonly string[]>;
+
+export type IconName = keyof typeof ICONS;
