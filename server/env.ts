@@ -54,6 +54,27 @@ const originList = z
       .min(1),
   );
 
+const base64Key = (bytes: number) =>
+  z.string().refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === bytes, {
+    message: `must be ${bytes} random bytes in base64 (openssl rand -base64 ${bytes})`,
+  });
+
+const kekList = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+  .pipe(
+    z
+      .array(
+        z.string().refine((entry) => {
+          const [kid, key] = entry.split(':');
+          return (
+            !!kid && /^[A-Za-z0-9_-]{1,32}$/.test(kid) && !!key && base64Key(32).safeParse(key).success
+          );
+        }, { message: 'must be kid:base64key with a 32-byte key, e.g. k2:$(openssl rand -base64 32)' }),
+      )
+      .min(1),
+  );
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -77,6 +98,9 @@ const EnvSchema = z.object({
   TRUST_PROXY: booleanish.default(false),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   APP_DIR: z.string().min(1).default('./build/app'),
+  MAIL_KEKS: kekList.optional(),
+  MAIL_KEK_ACTIVE: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be a key id from MAIL_KEKS').optional(),
+  MESSAGE_ID_KEY: base64Key(32).optional(),
 });
 
 /** Validated configuration. */
@@ -97,6 +121,15 @@ export interface Config {
   trustProxy: boolean;
   logLevel: (typeof LOG_LEVELS)[number];
   appDir: string;
+  /**
+   * Key-encryption keys for mailbox secrets, newest last. Null: use (or create)
+   * the keyring file in the data directory.
+   */
+  mailKeks: { kid: string; key: Uint8Array }[] | null;
+  /** The KEK that wraps new data keys (defaults to the last of `mailKeks`). */
+  mailKekActive: string | null;
+  /** HMAC key that signs Shoal's outgoing Message-IDs. Null: from the keyring file. */
+  messageIdKey: Uint8Array | null;
 }
 
 /** Every problem found in the environment, one line each. */
@@ -130,6 +163,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     throw new EnvError(describeIssues(parsed.error.issues));
   }
   const env = parsed.data;
+  const mailKeks =
+    env.MAIL_KEKS?.map((entry) => {
+      const [kid, key] = entry.split(':') as [string, string];
+      return { kid, key: new Uint8Array(Buffer.from(key, 'base64')) };
+    }) ?? null;
+  if (env.MAIL_KEK_ACTIVE && !mailKeks?.some((k) => k.kid === env.MAIL_KEK_ACTIVE)) {
+    throw new EnvError([`MAIL_KEK_ACTIVE: ${env.MAIL_KEK_ACTIVE} is not one of the key ids in MAIL_KEKS`]);
+  }
   const origins = env.ORIGIN ?? [`http://localhost:${env.PORT}`];
   const publicUrl = origins[0] as string;
   return {
@@ -147,5 +188,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     trustProxy: env.TRUST_PROXY,
     logLevel: env.LOG_LEVEL,
     appDir: resolve(env.APP_DIR),
+    mailKeks,
+    mailKekActive: env.MAIL_KEK_ACTIVE ?? mailKeks?.at(-1)?.kid ?? null,
+    messageIdKey: env.MESSAGE_ID_KEY ? new Uint8Array(Buffer.from(env.MESSAGE_ID_KEY, 'base64')) : null,
   };
 }
