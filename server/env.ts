@@ -98,6 +98,7 @@ const EnvSchema = z.object({
   TRUST_PROXY: booleanish.default(false),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   APP_DIR: z.string().min(1).default('./build/app'),
+  MAIL_ALLOW_PRIVATE_HOSTS: booleanish.default(false),
   MAIL_KEKS: kekList.optional(),
   MAIL_KEK_ACTIVE: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be a key id from MAIL_KEKS').optional(),
   MESSAGE_ID_KEY: base64Key(32).optional(),
@@ -121,6 +122,8 @@ export interface Config {
   trustProxy: boolean;
   logLevel: (typeof LOG_LEVELS)[number];
   appDir: string;
+  /** Let mailboxes point at private/loopback addresses (self-hosted mail servers, tests). */
+  mailAllowPrivateHosts: boolean;
   /**
    * Key-encryption keys for mailbox secrets, newest last. Null: use (or create)
    * the keyring file in the data directory.
@@ -188,6 +191,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     trustProxy: env.TRUST_PROXY,
     logLevel: env.LOG_LEVEL,
     appDir: resolve(env.APP_DIR),
+    mailAllowPrivateHosts: env.MAIL_ALLOW_PRIVATE_HOSTS,
     mailKeks,
     mailKekActive: env.MAIL_KEK_ACTIVE ?? mailKeks?.at(-1)?.kid ?? null,
     messageIdKey: env.MESSAGE_ID_KEY ? new Uint8Array(Buffer.from(env.MESSAGE_ID_KEY, 'base64')) : null,
