@@ -15,6 +15,7 @@ import { authRoutes, meRoutes } from './routes/auth';
 import { groupRoutes } from './routes/groups';
 import { healthRoutes } from './routes/health';
 import { inviteRoutes } from './routes/invites';
+import { mailAccountRoutes } from './routes/mail-accounts';
 import { peopleRoutes } from './routes/people';
 import { staticApp } from './static';
 
@@ -37,7 +38,8 @@ function apiRoutes() {
     .route('/me', meRoutes)
     .route('/invites', inviteRoutes)
     .route('/people', peopleRoutes)
-    .route('/groups', groupRoutes);
+    .route('/groups', groupRoutes)
+    .route('/mail', mailAccountRoutes);
 }
 
 /**

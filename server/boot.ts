@@ -11,6 +11,7 @@ import { pruneThrottle } from '../db/queries/login-throttle';
 import { deleteExpiredSessions } from '../db/queries/sessions';
 import { createApp } from './app';
 import type { Config } from './env';
+import { loadKeyring } from './secrets/keyring';
 
 const HOUSEKEEPING_MS = 15 * 60_000;
 const THROTTLE_IDLE_MS = 24 * 3_600_000;
@@ -32,7 +33,8 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const applied = await migrate(db);
   log.info({ driver: db.driver, applied }, 'database ready');
-  const app = createApp({ db, config, log, now: () => new Date() });
+  const keyring = await loadKeyring(config, log);
+  const app = createApp({ db, config, log, keyring, now: () => new Date() });
   const server = await listen(app.fetch, config);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

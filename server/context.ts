@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { UserWithGroupsRow } from '../db/queries/users';
 import type { Db } from '../db/types';
 import type { SessionInfo } from './auth/session';
+import type { Keyring } from './secrets/keyring';
 import type { Config } from './env';
 
 /** Built once at boot and shared by all requests. */
@@ -14,6 +15,8 @@ export interface Deps {
   db: Db;
   config: Config;
   log: Logger;
+  /** Keys for mailbox secrets and signed Message-IDs. */
+  keyring: Keyring;
   /** The clock, injectable so tests can move time (session expiry, invite expiry, throttling). */
   now: () => Date;
 }

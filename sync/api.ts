@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   inviteExpired: 'invite_expired',
   inviteUsed: 'invite_used',
   managerCycle: 'manager_cycle',
+  connectionFailed: 'connection_failed',
+  fromAddressNotAllowed: 'from_address_not_allowed',
   lastAdmin: 'last_admin',
   deactivated: 'account_deactivated',
   payloadTooLarge: 'payload_too_large',
@@ -150,3 +152,81 @@ export interface GroupMembersInput {
 /** Minimum and maximum password lengths, shared so the form and the server agree. */
 export const PASSWORD_MIN = 10;
 export const PASSWORD_MAX = 256;
+
+export const MAIL_SECURITY = ['tls', 'starttls', 'none'] as const;
+export type MailSecurity = (typeof MAIL_SECURITY)[number];
+
+export interface ServerSettingsDto {
+  host: string;
+  port: number;
+  security: MailSecurity;
+}
+
+export interface ProviderPresetDto {
+  id: string;
+  name: string;
+  imap: ServerSettingsDto;
+  smtp: ServerSettingsDto;
+  username: 'address' | 'local-part';
+  passwordHint: string | null;
+  appPasswordUrl: string | null;
+}
+
+export interface PresetListDto {
+  presets: ProviderPresetDto[];
+}
+
+export interface EndpointInput extends ServerSettingsDto {
+  user: string;
+  password: string;
+}
+
+/** Connect a mailbox. With `smtpSameCredentials`, the SMTP user and password are the IMAP ones. */
+export interface MailAccountInput {
+  label?: string;
+  email: string;
+  provider: string;
+  imap: EndpointInput;
+  smtp: ServerSettingsDto & { user?: string; password?: string };
+  smtpSameCredentials: boolean;
+  storeSent: boolean;
+  fromAddresses?: { address: string; name?: string | null }[];
+}
+
+export interface ConnectionProblemDto {
+  code: string;
+  message: string;
+  hint: string | null;
+}
+
+export type ProbeResultDto = { ok: true } | { ok: false; problem: ConnectionProblemDto };
+
+export interface ConnectionTestDto {
+  imap: ProbeResultDto;
+  smtp: ProbeResultDto;
+}
+
+export const MAIL_ACCOUNT_STATUSES = ['pending', 'syncing', 'idle', 'error', 'disabled'] as const;
+export type MailAccountStatus = (typeof MAIL_ACCOUNT_STATUSES)[number];
+
+export interface MailAccountDto {
+  id: string;
+  ownerId: string;
+  label: string;
+  email: string;
+  provider: string;
+  imap: ServerSettingsDto & { user: string };
+  smtp: ServerSettingsDto & { user: string };
+  smtpSameCredentials: boolean;
+  storeSent: boolean;
+  status: MailAccountStatus;
+  health: { code: string | null; message: string | null; at: string | null };
+  progress: { done: number; total: number };
+  initialSyncCompletedAt: string | null;
+  fromAddresses: { address: string; name: string | null; isDefault: boolean }[];
+  createdAt: string;
+}
+
+export interface MailAccountListDto {
+  accounts: MailAccountDto[];
+}

@@ -9,6 +9,7 @@ import type { Deps } from '../../server/context';
 import { loadConfig, type Config } from '../../server/env';
 import { createLogger } from '../../server/logger';
 import type { Db } from '../../db';
+import { loadKeyring } from '../../server/secrets/keyring';
 
 export const TEST_ORIGIN = 'http://shoal.test';
 
@@ -31,9 +32,18 @@ export function testClock(start = Date.parse('2026-11-23T09:00:00Z')): TestClock
   return { now: () => new Date(t), advance: (ms) => void (t += ms) };
 }
 
-/** Builds the app over `db` with test configuration, overridable per test. */
-export function createHarness(db: Db, env: Record<string, string> = {}): Harness {
-  const config: Config = loadConfig({ NODE_ENV: 'test', ORIGIN: TEST_ORIGIN, APP_DIR: '/nonexistent', ...env });
+const randomKey = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64');
+
+/** Builds the app over `db` with test configuration (keys from the environment, never a file), overridable per test. */
+export async function createHarness(db: Db, env: Record<string, string> = {}): Promise<Harness> {
+  const config: Config = loadConfig({
+    NODE_ENV: 'test',
+    ORIGIN: TEST_ORIGIN,
+    APP_DIR: '/nonexistent',
+    MAIL_KEKS: `k1:${randomKey()}`,
+    MESSAGE_ID_KEY: randomKey(),
+    ...env,
+  });
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -42,7 +52,8 @@ export function createHarness(db: Db, env: Record<string, string> = {}): Harness
     },
   });
   const clock = testClock();
-  const deps: Deps = { db, config, log: createLogger('debug', sink), now: clock.now };
+  const keyring = await loadKeyring(config);
+  const deps: Deps = { db, config, log: createLogger('debug', sink), keyring, now: clock.now };
   return { app: createApp(deps), deps, clock, logs };
 }
 

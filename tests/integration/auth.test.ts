@@ -15,7 +15,7 @@ describe.each(driverCases())('auth over HTTP on $name', ({ create }) => {
 
   beforeAll(async () => {
     t = await create();
-    h = createHarness(t.db, { SIGNUP: 'open' });
+    h = await createHarness(t.db, { SIGNUP: 'open' });
     api = client(h.app);
   });
   afterAll(async () => {
@@ -59,7 +59,7 @@ describe.each(driverCases())('auth over HTTP on $name', ({ create }) => {
     });
 
     it('is closed after the first organization in the default mode', async () => {
-      const first = createHarness(t.db, { SIGNUP: 'first' });
+      const first = await createHarness(t.db, { SIGNUP: 'first' });
       const state = await client(first.app).get<{ hasOrganization: boolean; signupOpen: boolean }>('/api/auth/state');
       expect(state.body).toEqual({ hasOrganization: true, signupOpen: false });
       const res = await client(first.app).post('/api/auth/signup', {
@@ -180,7 +180,7 @@ describe.each(driverCases())('auth over HTTP on $name', ({ create }) => {
     it('keeps the back-off in the database, so a second process sees it', async () => {
       const { email } = await signUpAdmin(api);
       await api.post('/api/auth/login', { email, password: 'wrong password!' });
-      const other = client(createHarness(t.db, { SIGNUP: 'open' }).app);
+      const other = client((await createHarness(t.db, { SIGNUP: "open" })).app);
       expect((await other.post('/api/auth/login', { email, password: PASSWORD })).status).toBe(429);
       h.clock.advance(60_000);
     });
@@ -226,7 +226,7 @@ describe.each(driverCases())('auth over HTTP on $name', ({ create }) => {
     });
 
     it('sets Secure on the cookie when served over https', async () => {
-      const secure = client(createHarness(t.db, { SIGNUP: 'open', ORIGIN: 'https://inbox.acme.test' }).app);
+      const secure = client((await createHarness(t.db, { SIGNUP: "open", ORIGIN: "https://inbox.acme.test" })).app);
       const res = await secure.post(
         '/api/auth/signup',
         { orgName: 'S', name: 'S', email: uniqueEmail(), password: PASSWORD },

@@ -25,7 +25,7 @@ describe.each(driverCases())('people over HTTP on $name', ({ create }) => {
 
   beforeAll(async () => {
     t = await create();
-    h = createHarness(t.db, { SIGNUP: 'open', INVITE_TTL_HOURS: '48' });
+    h = await createHarness(t.db, { SIGNUP: 'open', INVITE_TTL_HOURS: '48' });
     api = client(h.app);
   });
   afterAll(async () => {

@@ -1,0 +1,137 @@
+/**
+ * @module server/commands/mail-accounts
+ * Connecting a mailbox: the settings must work before anything is saved, the
+ * credentials are sealed before they touch the database, and From addresses
+ * must belong to the organization.
+ */
+import { isUniqueViolation } from '../../db/errors';
+import {
+  deleteMailAccount,
+  findMailAccount,
+  insertMailAccount,
+  listOrgDomains,
+  replaceFromAddresses,
+  type MailAccountRow,
+} from '../../db/queries/mail-accounts';
+import { ERROR_CODES, type ConnectionTestDto } from '../../sync/api';
+import type { Auth, Deps } from '../context';
+import { HttpError, notFound } from '../errors';
+import { endpointsOf, type ValidMailAccountInput } from '../mail/account-input';
+import { testConnection } from '../mail/connection';
+import { CUSTOM_PROVIDER, findPreset } from '../mail/presets';
+import { createAccountSecrets } from '../secrets/account-secrets';
+
+function passwordHint(provider: string): string | null {
+  return findPreset(provider)?.passwordHint ?? null;
+}
+
+/** Probes both servers with the given settings; nothing is stored. */
+export async function testMailSettings(deps: Deps, input: ValidMailAccountInput): Promise<ConnectionTestDto> {
+  const { imap, smtp } = endpointsOf(input);
+  return testConnection(imap, smtp, {
+    hint: passwordHint(input.provider),
+    allowPrivateHosts: deps.config.mailAllowPrivateHosts,
+  });
+}
+
+function firstFailure(result: ConnectionTestDto): { field: 'imap' | 'smtp'; message: string } | null {
+  for (const field of ['imap', 'smtp'] as const) {
+    const probe = result[field];
+    if (!probe.ok) {
+      const hint = probe.problem.hint ? ` ${probe.problem.hint}` : '';
+      return { field, message: `${probe.problem.message}${hint}` };
+    }
+  }
+  return null;
+}
+
+async function checkFromAddresses(deps: Deps, orgId: string, input: ValidMailAccountInput) {
+  const domains = new Set([...(await listOrgDomains(deps.db, orgId)), input.email.split('@')[1]]);
+  const requested = input.fromAddresses ?? [];
+  requested.forEach((entry, index) => {
+    if (!domains.has(entry.address.split('@')[1])) {
+      throw new HttpError(
+        400,
+        ERROR_CODES.fromAddressNotAllowed,
+        `${entry.address} is not an address of your organization's domains (${[...domains].sort().join(', ')})`,
+        `fromAddresses.${index}.address`,
+      );
+    }
+  });
+  const all = [{ address: input.email, name: null as string | null }, ...requested.map((r) => ({ address: r.address, name: r.name ?? null }))];
+  const unique = [...new Map(all.map((a) => [a.address, a])).values()];
+  return unique.map((a, i) => ({ ...a, isDefault: i === 0 }));
+}
+
+/**
+ * Connects a mailbox for the signed-in person after a successful probe.
+ * @throws {HttpError} 422 `connection_failed` naming imap or smtp; 400 for a foreign From address; 409 when already connected.
+ */
+export async function connectMailAccount(deps: Deps, auth: Auth, input: ValidMailAccountInput): Promise<MailAccountRow> {
+  const orgId = auth.user.orgId;
+  if (input.provider !== CUSTOM_PROVIDER && !findPreset(input.provider)) {
+    throw new HttpError(400, ERROR_CODES.validationFailed, `provider: unknown provider ${input.provider}`, 'provider');
+  }
+  const fromAddresses = await checkFromAddresses(deps, orgId, input);
+  const failure = firstFailure(await testMailSettings(deps, input));
+  if (failure) {
+    throw new HttpError(422, ERROR_CODES.connectionFailed, failure.message, failure.field);
+  }
+  const id = crypto.randomUUID();
+  const { imap, smtp } = endpointsOf(input);
+  const sealed = createAccountSecrets(deps.keyring, id, {
+    imap: input.imap.password,
+    smtp: input.smtpSameCredentials ? null : (input.smtp.password ?? null),
+  });
+  try {
+    return await deps.db.transaction(async (tx) => {
+      await insertMailAccount(tx, {
+        id,
+        orgId,
+        ownerId: auth.user.id,
+        label: input.label || input.email,
+        email: input.email,
+        provider: input.provider,
+        imapHost: imap.host,
+        imapPort: imap.port,
+        imapSecurity: imap.security,
+        imapUser: imap.user,
+        smtpHost: smtp.host,
+        smtpPort: smtp.port,
+        smtpSecurity: smtp.security,
+        smtpUser: smtp.user,
+        authKind: 'password',
+        ...sealed,
+        storeSent: input.storeSent,
+      });
+      await replaceFromAddresses(tx, id, fromAddresses);
+      return (await findMailAccount(tx, orgId, id)) as MailAccountRow;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      throw new HttpError(409, ERROR_CODES.conflict, `${input.email} is already connected to your Shoal account`, 'email');
+    }
+    throw error;
+  }
+}
+
+/**
+ * Finds an account the person may manage: their own, or any in the org for an admin.
+ * @throws {HttpError} 404 otherwise (no hint that someone else's account exists).
+ */
+export async function manageableAccount(deps: Deps, auth: Auth, id: string): Promise<MailAccountRow> {
+  const account = await findMailAccount(deps.db, auth.user.orgId, id);
+  if (!account || (account.ownerId !== auth.user.id && auth.user.role !== 'admin')) {
+    throw notFound('Mailbox');
+  }
+  return account;
+}
+
+/**
+ * Disconnects a mailbox: removes Shoal's copy, never anything on the mail server.
+ * @throws {HttpError} 404.
+ */
+export async function disconnectMailAccount(deps: Deps, auth: Auth, id: string): Promise<void> {
+  const account = await manageableAccount(deps, auth, id);
+  await deleteMailAccount(deps.db, auth.user.orgId, account.id);
+}
