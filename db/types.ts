@@ -23,6 +23,17 @@ export interface Tx extends Queryable {
   exec(script: string): Promise<void>;
 }
 
+/**
+ * An exclusive, named lock held on its own connection: if the process dies,
+ * the connection drops and Postgres frees the lock for another process.
+ */
+export interface Lease {
+  readonly name: string;
+  /** Whether the connection holding the lock still answers. */
+  alive(): Promise<boolean>;
+  release(): Promise<void>;
+}
+
 /** A database handle: a pool of connections (one for PGlite) plus transactions. */
 export interface Db extends Tx {
   readonly driver: DriverName;
@@ -31,5 +42,10 @@ export interface Db extends Tx {
    * Nested calls are not supported: pass the `tx` down instead.
    */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Tries to take the named lease without waiting.
+   * @returns the lease, or null when another holder (any process) has it.
+   */
+  tryLease(name: string): Promise<Lease | null>;
   close(): Promise<void>;
 }

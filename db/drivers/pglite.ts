@@ -4,7 +4,7 @@
  * database under the data directory, or in memory for tests.
  */
 import { PGlite, type Transaction } from '@electric-sql/pglite';
-import type { Db, Tx } from '../types';
+import type { Db, Lease, Tx } from '../types';
 
 /**
  * Opens (creating if needed) an embedded database.
@@ -23,6 +23,23 @@ export async function openPglite(dataDir?: string): Promise<Db> {
     },
   });
   const root = wrap(pg);
+  // One process owns an embedded database, so an in-process set is the whole lock table.
+  const held = new Set<string>();
+  const tryLease = async (name: string): Promise<Lease | null> => {
+    if (held.has(name)) {
+      return null;
+    }
+    held.add(name);
+    let released = false;
+    return {
+      name,
+      alive: async () => !released,
+      async release() {
+        released = true;
+        held.delete(name);
+      },
+    };
+  };
   return {
     driver: 'pglite',
     query: root.query,
@@ -30,6 +47,7 @@ export async function openPglite(dataDir?: string): Promise<Db> {
     // PGlite is a single connection with an internal mutex, so transactions
     // are serialised; that is the embedded trade-off, not a bug.
     transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
+    tryLease,
     close: () => pg.close(),
   };
 }

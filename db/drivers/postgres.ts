@@ -4,7 +4,7 @@
  * several Shoal processes sharing one database.
  */
 import postgres from 'postgres';
-import type { Db, Queryable, Tx } from '../types';
+import type { Db, Lease, Queryable, Tx } from '../types';
 
 const INT8_OID = 20;
 
@@ -44,7 +44,49 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
     query: root.query,
     exec: root.exec,
     transaction: async (fn) => (await sql.begin((tx) => fn(wrap(tx)))) as Awaited<ReturnType<typeof fn>>,
+    tryLease: (name) => tryPostgresLease(sql, name),
     close: () => sql.end({ timeout: 5 }),
+  };
+}
+
+async function tryPostgresLease(sql: postgres.Sql, name: string): Promise<Lease | null> {
+  // A session-level advisory lock lives as long as its connection, so the lease reserves one.
+  const conn = await sql.reserve();
+  try {
+    const [row] = await conn.unsafe<{ ok: boolean }[]>(`select pg_try_advisory_lock(hashtext('shoal'), hashtext($1)) as ok`, [name]);
+    if (!row?.ok) {
+      conn.release();
+      return null;
+    }
+  } catch (error) {
+    conn.release();
+    throw error;
+  }
+  let released = false;
+  return {
+    name,
+    async alive() {
+      if (released) {
+        return false;
+      }
+      try {
+        await conn.unsafe('select 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async release() {
+      if (released) {
+        return;
+      }
+      released = true;
+      try {
+        await conn.unsafe(`select pg_advisory_unlock(hashtext('shoal'), hashtext($1))`, [name]);
+      } finally {
+        conn.release();
+      }
+    },
   };
 }
 

@@ -75,6 +75,22 @@ describe('boot', () => {
       }
     });
 
+    it('a lease held by one process is refused to another and freed when the holder dies', async () => {
+      const one = await openDb({ databaseUrl: testDatabaseUrl });
+      const two = await openDb({ databaseUrl: testDatabaseUrl });
+      const name = `mail-account:${crypto.randomUUID()}`;
+      try {
+        expect(await one.tryLease(name)).not.toBeNull();
+        expect(await two.tryLease(name)).toBeNull();
+        await one.close();
+        const taken = await two.tryLease(name);
+        expect(taken).not.toBeNull();
+        await taken?.release();
+      } finally {
+        await two.close();
+      }
+    });
+
     it('accepts a durable database', async () => {
       const db = await openDb({ databaseUrl: testDatabaseUrl });
       expect(db.driver).toBe('postgres');

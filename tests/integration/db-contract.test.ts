@@ -115,4 +115,19 @@ describe.each(driverCases())('db contract on $name', ({ create }) => {
     await expect(t.db.transaction((tx) => tx.query('select * from no_such_table'))).rejects.toThrow();
     expect(await t.db.query<{ one: number }>('select 1 as one')).toEqual([{ one: 1 }]);
   });
+
+  it('[DB10] a lease is exclusive until released, then free again', async () => {
+    const first = await t.db.tryLease('mail-account:contract');
+    expect(first).not.toBeNull();
+    expect(await first?.alive()).toBe(true);
+    expect(await t.db.tryLease('mail-account:contract')).toBeNull();
+    const other = await t.db.tryLease('mail-account:other');
+    expect(other).not.toBeNull();
+    await first?.release();
+    expect(await first?.alive()).toBe(false);
+    const again = await t.db.tryLease('mail-account:contract');
+    expect(again).not.toBeNull();
+    await again?.release();
+    await other?.release();
+  });
 });
