@@ -11,6 +11,7 @@ import { pruneThrottle } from '../db/queries/login-throttle';
 import { deleteExpiredSessions } from '../db/queries/sessions';
 import { createApp } from './app';
 import type { Config } from './env';
+import { SyncManager } from './ingest/sync-manager';
 import { loadKeyring } from './secrets/keyring';
 
 const HOUSEKEEPING_MS = 15 * 60_000;
@@ -34,11 +35,14 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   const applied = await migrate(db);
   log.info({ driver: db.driver, applied }, 'database ready');
   const keyring = await loadKeyring(config, log);
-  const app = createApp({ db, config, log, keyring, now: () => new Date() });
+  const now = () => new Date();
+  const mailSync = new SyncManager({ db, keyring, log, now });
+  const app = createApp({ db, config, log, keyring, mailSync, now });
   const server = await listen(app.fetch, config);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = config.origins[0] === `http://localhost:${config.port}` ? `http://localhost:${port}` : config.publicUrl;
+  await mailSync.startAll();
   const timer = setInterval(() => void housekeeping(db, log), HOUSEKEEPING_MS);
   timer.unref();
   return {
@@ -47,6 +51,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
     db,
     async stop() {
       clearInterval(timer);
+      await mailSync.stopAll();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await db.close();
     },

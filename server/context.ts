@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { UserWithGroupsRow } from '../db/queries/users';
 import type { Db } from '../db/types';
 import type { SessionInfo } from './auth/session';
+import type { MailSync } from './ingest/sync-manager';
 import type { Keyring } from './secrets/keyring';
 import type { Config } from './env';
 
@@ -17,6 +18,8 @@ export interface Deps {
   log: Logger;
   /** Keys for mailbox secrets and signed Message-IDs. */
   keyring: Keyring;
+  /** Starts and stops mailbox sync; absent in processes (and tests) that do not sync. */
+  mailSync?: MailSync;
   /** The clock, injectable so tests can move time (session expiry, invite expiry, throttling). */
   now: () => Date;
 }

@@ -124,6 +124,9 @@ create table messages (
   flags text[] not null default '{}',
   direction text not null default 'inbound' check (direction in ('inbound', 'outbound')),
   sent_from_shoal boolean not null default false,
+  -- Set when the last location was expunged. A move is an expunge plus an
+  -- append, so the row waits here to be relinked instead of being deleted.
+  orphaned_at timestamptz,
   created_at timestamptz not null default now(),
   unique (account_id, message_key)
 );

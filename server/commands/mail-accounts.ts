@@ -83,8 +83,9 @@ export async function connectMailAccount(deps: Deps, auth: Auth, input: ValidMai
     imap: input.imap.password,
     smtp: input.smtpSameCredentials ? null : (input.smtp.password ?? null),
   });
+  let account: MailAccountRow;
   try {
-    return await deps.db.transaction(async (tx) => {
+    account = await deps.db.transaction(async (tx) => {
       await insertMailAccount(tx, {
         id,
         orgId,
@@ -113,6 +114,8 @@ export async function connectMailAccount(deps: Deps, auth: Auth, input: ValidMai
     }
     throw error;
   }
+  await deps.mailSync?.ensure(account.id);
+  return account;
 }
 
 /**
@@ -133,5 +136,6 @@ export async function manageableAccount(deps: Deps, auth: Auth, id: string): Pro
  */
 export async function disconnectMailAccount(deps: Deps, auth: Auth, id: string): Promise<void> {
   const account = await manageableAccount(deps, auth, id);
+  await deps.mailSync?.stop(account.id);
   await deleteMailAccount(deps.db, auth.user.orgId, account.id);
 }

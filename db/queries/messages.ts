@@ -1,0 +1,116 @@
+/**
+ * @module db/queries/messages
+ * Exactly-once message storage: a location row per (folder, uidvalidity, uid),
+ * one logical message per (account, message key).
+ */
+import type { Queryable } from '../types';
+
+/** Whether a location is already stored (a replayed batch after a crash). */
+export async function locationExists(q: Queryable, folderId: string, uidvalidity: number, uid: number): Promise<boolean> {
+  const rows = await q.query(
+    `select 1 from message_locations where folder_id = $1 and uidvalidity = $2 and uid = $3
+     union all select 1 from message_quarantine where folder_id = $1 and uidvalidity = $2 and uid = $3`,
+    [folderId, uidvalidity, uid],
+  );
+  return rows.length > 0;
+}
+
+/** The message with this stable key in an account, if any. */
+export async function findMessageByKey(q: Queryable, accountId: string, messageKey: string): Promise<string | null> {
+  const rows = await q.query<{ id: string }>('select id from messages where account_id = $1 and message_key = $2', [
+    accountId,
+    messageKey,
+  ]);
+  return rows[0]?.id ?? null;
+}
+
+export interface NewMessage {
+  id: string;
+  orgId: string;
+  accountId: string;
+  threadId: string;
+  messageKey: string;
+  headerMessageId: string | null;
+  inReplyTo: string | null;
+  references: string[];
+  subject: string;
+  fromAddress: string | null;
+  fromName: string | null;
+  to: unknown[];
+  cc: unknown[];
+  bcc: unknown[];
+  replyTo: unknown[];
+  sentAt: Date | null;
+  receivedAt: Date;
+  snippet: string;
+  textBody: string | null;
+  htmlBody: string | null;
+  headers: Record<string, string>;
+  attachments: unknown[];
+  size: number;
+  rawSha256: Uint8Array;
+  emailId: string | null;
+  gmThreadId: string | null;
+  seen: boolean;
+  flags: string[];
+  direction: 'inbound' | 'outbound';
+}
+
+/** Inserts a message and its raw bytes. */
+export async function insertMessage(q: Queryable, m: NewMessage, raw: Uint8Array): Promise<void> {
+  await q.query(
+    `insert into messages (id, org_id, account_id, thread_id, message_key, header_message_id, in_reply_to, "references",
+       subject, from_address, from_name, to_addresses, cc_addresses, bcc_addresses, reply_to, sent_at, received_at,
+       snippet, text_body, html_body, headers, attachments, size, raw_sha256, email_id, gm_thread_id, seen, flags, direction)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,
+       $25, $26, $27, $28, $29)`,
+    [
+      m.id, m.orgId, m.accountId, m.threadId, m.messageKey, m.headerMessageId, m.inReplyTo, m.references, m.subject,
+      m.fromAddress, m.fromName, JSON.stringify(m.to), JSON.stringify(m.cc), JSON.stringify(m.bcc), JSON.stringify(m.replyTo),
+      m.sentAt, m.receivedAt, m.snippet, m.textBody, m.htmlBody, JSON.stringify(m.headers), JSON.stringify(m.attachments),
+      m.size, m.rawSha256, m.emailId, m.gmThreadId, m.seen, m.flags, m.direction,
+    ],
+  );
+  await q.query('insert into message_raw (message_id, raw) values ($1, $2)', [m.id, raw]);
+}
+
+/** Records every participant address with its role. */
+export async function insertParticipants(q: Queryable, messageId: string, rows: { address: string; role: string }[]): Promise<void> {
+  if (rows.length === 0) {
+    return;
+  }
+  await q.query(
+    `insert into message_participants (message_id, address, role)
+     select $1, a, r from unnest($2::text[], $3::text[]) as t(a, r) on conflict do nothing`,
+    [messageId, rows.map((r) => r.address), rows.map((r) => r.role)],
+  );
+}
+
+/** Adds a location; a replay is a no-op. Relinks an orphaned message (the second half of a move). */
+export async function insertLocation(
+  q: Queryable,
+  l: { folderId: string; uidvalidity: number; uid: number; messageId: string; flags: string[]; modseq: number | null },
+): Promise<void> {
+  await q.query(
+    `insert into message_locations (folder_id, uidvalidity, uid, message_id, flags, modseq) values ($1, $2, $3, $4, $5, $6)
+     on conflict do nothing`,
+    [l.folderId, l.uidvalidity, l.uid, l.messageId, l.flags, l.modseq],
+  );
+  await q.query('update messages set orphaned_at = null, seen = $2, flags = $3 where id = $1', [
+    l.messageId,
+    l.flags.includes('\\Seen'),
+    l.flags,
+  ]);
+}
+
+/** Keeps an unparseable message with its reason; sync goes on. */
+export async function insertQuarantine(
+  q: Queryable,
+  r: { accountId: string; folderId: string; uidvalidity: number; uid: number; reason: string; raw: Uint8Array | null },
+): Promise<void> {
+  await q.query(
+    `insert into message_quarantine (id, account_id, folder_id, uidvalidity, uid, reason, raw) values ($1, $2, $3, $4, $5, $6, $7)
+     on conflict do nothing`,
+    [crypto.randomUUID(), r.accountId, r.folderId, r.uidvalidity, r.uid, r.reason, r.raw],
+  );
+}

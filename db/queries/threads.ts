@@ -1,0 +1,138 @@
+/**
+ * @module db/queries/threads
+ * Conversations and the per-organization Message-ID table (with phantoms),
+ * scoped by organization in every lookup.
+ */
+import type { Queryable } from '../types';
+
+export interface ThreadHit {
+  threadId: string;
+  phantom: boolean;
+  messageCount: number;
+}
+
+/** Maps Message-IDs to their threads (phantoms included). */
+export async function threadsByMessageIds(q: Queryable, orgId: string, ids: readonly string[]): Promise<Map<string, ThreadHit>> {
+  if (ids.length === 0) {
+    return new Map();
+  }
+  const rows = await q.query<{ id: string } & ThreadHit>(
+    `select o.header_message_id as id, o.thread_id as "threadId", (o.message_id is null) as phantom,
+            t.message_count as "messageCount"
+     from org_message_ids o join threads t on t.id = o.thread_id
+     where o.org_id = $1 and o.header_message_id = any($2::text[])`,
+    [orgId, ids],
+  );
+  return new Map(rows.map((r) => [r.id, { threadId: r.threadId, phantom: r.phantom, messageCount: r.messageCount }]));
+}
+
+/** The thread of a Gmail conversation id, if a message of it is stored. */
+export async function threadByGmThreadId(q: Queryable, orgId: string, gmThreadId: string): Promise<{ threadId: string; messageCount: number } | null> {
+  const rows = await q.query<{ threadId: string; messageCount: number }>(
+    `select m.thread_id as "threadId", t.message_count as "messageCount" from messages m join threads t on t.id = m.thread_id
+     where m.org_id = $1 and m.gm_thread_id = $2 limit 1`,
+    [orgId, gmThreadId],
+  );
+  return rows[0] ?? null;
+}
+
+/** Recent threads with a normalized subject, newest first, with their participants. */
+export async function threadsBySubject(
+  q: Queryable,
+  orgId: string,
+  normalizedSubject: string,
+  since: Date,
+  until: Date,
+): Promise<{ threadId: string; participants: string[]; lastMessageAt: number; messageCount: number }[]> {
+  const rows = await q.query<{ threadId: string; participants: string[]; lastMessageAt: Date; messageCount: number }>(
+    `select t.id as "threadId", t.last_message_at as "lastMessageAt", t.message_count as "messageCount",
+            coalesce((select array_agg(distinct p.address) from message_participants p join messages m on m.id = p.message_id
+                      where m.thread_id = t.id), '{}') as participants
+     from threads t
+     where t.org_id = $1 and t.normalized_subject = $2 and t.merged_into is null
+       and t.last_message_at between $3 and $4
+     order by t.last_message_at desc limit 20`,
+    [orgId, normalizedSubject, since, until],
+  );
+  return rows.map((r) => ({ ...r, lastMessageAt: r.lastMessageAt.getTime() }));
+}
+
+/** Creates an empty thread. */
+export async function insertThread(q: Queryable, t: { id: string; orgId: string; subject: string; normalizedSubject: string }): Promise<void> {
+  await q.query('insert into threads (id, org_id, subject, normalized_subject) values ($1, $2, $3, $4)', [
+    t.id,
+    t.orgId,
+    t.subject,
+    t.normalizedSubject,
+  ]);
+}
+
+/** Counts a new message into its thread. */
+export async function touchThread(q: Queryable, threadId: string, at: Date): Promise<void> {
+  await q.query(
+    `update threads set message_count = message_count + 1,
+       first_message_at = least(coalesce(first_message_at, $2), $2),
+       last_message_at = greatest(coalesce(last_message_at, $2), $2)
+     where id = $1`,
+    [threadId, at],
+  );
+}
+
+/**
+ * Merges threads a message bridged into `into`: messages, Message-IDs and
+ * counters move; the old rows point at the survivor for undo and audit.
+ */
+export async function mergeThreads(q: Queryable, into: string, from: readonly string[]): Promise<void> {
+  const others = from.filter((id) => id !== into);
+  if (others.length === 0) {
+    return;
+  }
+  await q.query('update messages set thread_id = $1 where thread_id = any($2::uuid[])', [into, others]);
+  await q.query('update org_message_ids set thread_id = $1 where thread_id = any($2::uuid[])', [into, others]);
+  await q.query(
+    `update threads t set message_count = (select count(*) from messages m where m.thread_id = t.id),
+       first_message_at = (select min(m.received_at) from messages m where m.thread_id = t.id),
+       last_message_at = (select max(m.received_at) from messages m where m.thread_id = t.id)
+     where t.id = $1`,
+    [into],
+  );
+  await q.query('update threads set merged_into = $1, message_count = 0 where id = any($2::uuid[])', [into, others]);
+}
+
+/** Records this message's own Message-ID (turning a phantom real) and phantoms for what it references. */
+export async function recordMessageIds(
+  q: Queryable,
+  orgId: string,
+  threadId: string,
+  messageId: string,
+  own: string | null,
+  referenced: readonly string[],
+): Promise<void> {
+  if (own) {
+    await q.query(
+      `insert into org_message_ids (org_id, header_message_id, thread_id, message_id) values ($1, $2, $3, $4)
+       on conflict (org_id, header_message_id) do update set message_id = excluded.message_id, thread_id = excluded.thread_id
+       where org_message_ids.message_id is null`,
+      [orgId, own, threadId, messageId],
+    );
+  }
+  const refs = [...new Set(referenced)].filter((r) => r !== own);
+  if (refs.length > 0) {
+    await q.query(
+      `insert into org_message_ids (org_id, header_message_id, thread_id)
+       select $1, r, $2 from unnest($3::text[]) as r on conflict do nothing`,
+      [orgId, threadId, refs],
+    );
+  }
+}
+
+/** Why a message is in its thread. */
+export async function recordThreadDecision(
+  q: Queryable,
+  d: { orgId: string; messageId: string; threadId: string; reason: string; detail: Record<string, unknown> },
+): Promise<void> {
+  await q.query(
+    'insert into thread_decisions (id, org_id, message_id, thread_id, reason, detail) values ($1, $2, $3, $4, $5, $6)',
+    [crypto.randomUUID(), d.orgId, d.messageId, d.threadId, d.reason, JSON.stringify(d.detail)],
+  );
+}

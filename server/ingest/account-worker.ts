@@ -1,0 +1,291 @@
+/**
+ * @module server/ingest/account-worker
+ * Keeps one mailbox mirrored. Holds the account's lease (so exactly one
+ * process syncs it), connects, runs a catch-up pass over every folder after
+ * each (re)connect, then IDLEs on the inbox and re-syncs the other folders
+ * periodically. A NOOP watchdog catches half-open sockets that never error.
+ */
+import { ImapFlow } from 'imapflow';
+import type { Logger } from 'pino';
+import { findAccountSecrets, findMailAccount, setAccountHealth, type MailAccountRow } from '../../db/queries/mail-accounts';
+import { listFolders, upsertFolder } from '../../db/queries/mail-folders';
+import type { Db, Lease } from '../../db/types';
+import { classifyConnectionError } from '../mail/connection-errors';
+import { imapOptions, type EndpointSettings } from '../mail/connection';
+import { openAccountSecrets } from '../secrets/account-secrets';
+import type { Keyring } from '../secrets/keyring';
+import { reconnectDelay, throttleHint } from './backoff';
+import { planFolders, syncOrder } from './folders';
+import { syncFolderPass, type MessageSink } from './sync-folder';
+
+export interface WorkerOptions {
+  /** How often folders other than the inbox are re-synced. */
+  folderIntervalMs: number;
+  /** NOOP watchdog period; a NOOP unanswered within it means the socket is dead. */
+  watchdogMs: number;
+  /** imapflow's auto-IDLE delay after the last command. */
+  idleDelayMs: number;
+  /** How long to wait before retrying a lease another process holds. */
+  leaseRetryMs: number;
+}
+
+export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
+  folderIntervalMs: 5 * 60_000,
+  watchdogMs: 60_000,
+  idleDelayMs: 15_000,
+  leaseRetryMs: 30_000,
+};
+
+export interface WorkerDeps {
+  db: Db;
+  keyring: Keyring;
+  log: Logger;
+  sink: MessageSink;
+  now: () => Date;
+  /** Called after every pass with the account's id (progress, notifications). */
+  onPass?: (accountId: string) => Promise<void>;
+}
+
+type Wake = () => void;
+
+/** One account's sync loop; `start()` returns at once, `stop()` ends it and releases the lease. */
+export class AccountWorker {
+  private stopped = false;
+  private lease: Lease | null = null;
+  private client: ImapFlow | null = null;
+  private wake: Wake | null = null;
+  private attempts = 0;
+  private running: Promise<void> | null = null;
+  private inboxDirty = false;
+
+  constructor(
+    readonly accountId: string,
+    private readonly deps: WorkerDeps,
+    private readonly options: WorkerOptions = DEFAULT_WORKER_OPTIONS,
+  ) {}
+
+  /** Whether this worker currently holds the account's lease. */
+  get leased(): boolean {
+    return this.lease !== null;
+  }
+
+  start(): void {
+    this.running ??= this.loop().catch((error: unknown) => {
+      this.deps.log.error({ err: error, accountId: this.accountId }, 'account worker crashed');
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    this.client?.close();
+    await this.running;
+    await this.lease?.release();
+    this.lease = null;
+  }
+
+  private log(): Logger {
+    return this.deps.log.child({ accountId: this.accountId });
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      this.lease ??= await this.deps.db.tryLease(`mail-account:${this.accountId}`);
+      if (!this.lease) {
+        await this.sleep(this.options.leaseRetryMs);
+        continue;
+      }
+      const account = await this.account();
+      if (!account || account.status === 'disabled') {
+        return;
+      }
+      try {
+        await this.session(account);
+        this.attempts = 0;
+      } catch (error) {
+        await this.recordFailure(account, error);
+      }
+      if (!this.stopped) {
+        await this.sleep(reconnectDelay(this.attempts++, Math.random, throttleHint(this.lastError)));
+      }
+    }
+  }
+
+  private lastError: unknown = null;
+
+  private async account(): Promise<MailAccountRow | null> {
+    const rows = await this.deps.db.query<{ orgId: string }>('select org_id as "orgId" from mail_accounts where id = $1', [
+      this.accountId,
+    ]);
+    const orgId = rows[0]?.orgId;
+    return orgId ? findMailAccount(this.deps.db, orgId, this.accountId) : null;
+  }
+
+  private async endpoint(account: MailAccountRow): Promise<EndpointSettings> {
+    const sealed = await findAccountSecrets(this.deps.db, account.id);
+    if (!sealed) {
+      throw new Error('account secrets are missing');
+    }
+    const secrets = openAccountSecrets(this.deps.keyring, account.id, sealed);
+    const credential =
+      account.authKind === 'oauth2'
+        ? ({ kind: 'oauth2', accessToken: secrets.imap } as const)
+        : ({ kind: 'password', password: secrets.imap } as const);
+    return { host: account.imapHost, port: account.imapPort, security: account.imapSecurity, user: account.imapUser, credential };
+  }
+
+  /** One connection's life: connect, catch up, then IDLE and poll until it breaks or we stop. */
+  private async session(account: MailAccountRow): Promise<void> {
+    const settings = await this.endpoint(account);
+    const client = new ImapFlow({ ...imapOptions(settings), qresync: true, autoIdleDelay: this.options.idleDelayMs, maxIdleTime: 4 * 60_000 });
+    this.client = client;
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    client.on('error', (error: unknown) => this.log().warn({ err: error }, 'imap connection error'));
+    client.on('exists', () => {
+      this.inboxDirty = true;
+      this.wake?.();
+    });
+    client.on('flags', () => {
+      this.inboxDirty = true;
+      this.wake?.();
+    });
+    client.on('expunge', () => {
+      this.inboxDirty = true;
+      this.wake?.();
+    });
+    await client.connect();
+    await setAccountHealth(this.deps.db, account.id, { status: 'syncing', code: null, message: null, at: this.deps.now() });
+    const folders = await this.discoverFolders(client, account);
+    await this.passAll(client, folders);
+    await setAccountHealth(this.deps.db, account.id, { status: 'idle', code: null, message: null, at: this.deps.now() });
+    await this.watch(client, folders, closed);
+  }
+
+  private async discoverFolders(client: ImapFlow, account: MailAccountRow) {
+    const listed = await client.list();
+    const gmail = client.capabilities.has('X-GM-EXT-1');
+    const plans = planFolders(
+      listed.map((f) => ({ path: f.path, delimiter: f.delimiter, flags: f.flags, specialUse: f.specialUse })),
+      gmail,
+    ).sort(syncOrder);
+    for (const plan of plans) {
+      await upsertFolder(this.deps.db, { accountId: account.id, ...plan });
+    }
+    const rows = await listFolders(this.deps.db, account.id);
+    return plans.map((p) => rows.find((r) => r.path === p.path)).filter((r) => r !== undefined);
+  }
+
+  private stableIds(client: ImapFlow): boolean {
+    return client.capabilities.has('OBJECTID') || client.capabilities.has('X-GM-EXT-1');
+  }
+
+  private async passOne(client: ImapFlow, folder: { id: string; path: string }): Promise<void> {
+    const lock = await client.getMailboxLock(folder.path, { readOnly: true });
+    try {
+      const result = await syncFolderPass(
+        { db: this.deps.db, client, sink: this.deps.sink, stableIds: this.stableIds(client), shouldStop: () => this.stopped },
+        folder.id,
+      );
+      if (result.stored || result.expunged || result.uidValidityReset) {
+        this.log().info({ folder: folder.path, ...result }, 'folder synced');
+      }
+    } finally {
+      lock.release();
+    }
+  }
+
+  private async passAll(client: ImapFlow, folders: { id: string; path: string }[]): Promise<void> {
+    for (const folder of folders) {
+      if (this.stopped) {
+        return;
+      }
+      await this.passOne(client, folder);
+      await this.deps.onPass?.(this.accountId);
+    }
+  }
+
+  /** IDLE on the inbox; wake on server events, the folder timer, or the watchdog. */
+  private async watch(client: ImapFlow, folders: { id: string; path: string; role?: string }[], closed: Promise<void>) {
+    const inbox = folders[0];
+    if (!inbox) {
+      return;
+    }
+    await client.mailboxOpen(inbox.path, { readOnly: true });
+    let nextFolderPass = Date.now() + this.options.folderIntervalMs;
+    let broken = false;
+    void closed.then(() => {
+      broken = true;
+      this.wake?.();
+    });
+    while (!this.stopped && !broken) {
+      await this.sleep(Math.min(this.options.watchdogMs, Math.max(0, nextFolderPass - Date.now())));
+      if (this.stopped || broken) {
+        break;
+      }
+      await this.watchdog(client);
+      if (this.inboxDirty) {
+        this.inboxDirty = false;
+        await this.passOne(client, inbox);
+        await this.deps.onPass?.(this.accountId);
+        await client.mailboxOpen(inbox.path, { readOnly: true });
+      }
+      if (Date.now() >= nextFolderPass) {
+        await this.passAll(client, folders);
+        await client.mailboxOpen(inbox.path, { readOnly: true });
+        nextFolderPass = Date.now() + this.options.folderIntervalMs;
+      }
+    }
+    if (broken && !this.stopped) {
+      throw new Error('connection closed');
+    }
+  }
+
+  /** A NOOP that does not come back within the watchdog period means a half-open socket. */
+  private async watchdog(client: ImapFlow): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('watchdog: NOOP unanswered, the connection is half-open')), this.options.watchdogMs);
+    });
+    try {
+      await Promise.race([client.noop(), timeout]);
+    } catch (error) {
+      client.close();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async recordFailure(account: MailAccountRow, error: unknown): Promise<void> {
+    this.lastError = error;
+    this.client?.close();
+    this.client = null;
+    if (this.stopped) {
+      return;
+    }
+    const problem = classifyConnectionError(error, {
+      protocol: 'imap',
+      host: account.imapHost,
+      port: account.imapPort,
+      security: account.imapSecurity,
+    });
+    this.log().warn({ code: problem.code, attempt: this.attempts }, 'mailbox sync interrupted');
+    await setAccountHealth(this.deps.db, account.id, {
+      status: 'error',
+      code: problem.code,
+      message: problem.hint ? `${problem.message} ${problem.hint}` : problem.message,
+      at: this.deps.now(),
+    }).catch(() => {});
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}
