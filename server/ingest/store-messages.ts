@@ -25,7 +25,7 @@ import {
   touchThread,
 } from '../../db/queries/threads';
 import type { Db, Tx } from '../../db/types';
-import { verifyOwnMessageId } from './message-id';
+import { findSignedThreadId } from './message-id';
 import { parseMessage, type ParsedMessage, type ParseResult } from './parse-message';
 import { normalizeSubject } from './subject';
 import type { FetchedMessage, FolderCheckpoint, MessageSink } from './sync-folder';
@@ -53,24 +53,16 @@ function lookupFor(tx: Tx, orgId: string): ThreadLookup {
     byGmThreadId: (gm) => threadByGmThreadId(tx, orgId, gm),
     bySubject: (subject, since, until) => threadsBySubject(tx, orgId, subject, new Date(since), new Date(until)),
     async byThreadIds(ids) {
-      const rows = await tx.query<{ threadId: string; messageCount: number }>(
-        `select coalesce(t.merged_into, t.id) as "threadId", t.message_count as "messageCount"
-         from threads t where t.org_id = $1 and t.id = any($2::uuid[])`,
+      // Keyed by the id asked for; the value follows a merge to the surviving thread.
+      const rows = await tx.query<{ askedId: string; threadId: string; messageCount: number }>(
+        `select t.id as "askedId", coalesce(s.id, t.id) as "threadId", coalesce(s.message_count, t.message_count) as "messageCount"
+         from threads t left join threads s on s.id = t.merged_into
+         where t.org_id = $1 and t.id = any($2::uuid[])`,
         [orgId, ids],
       );
-      return new Map(rows.map((r) => [r.threadId, r]));
+      return new Map(rows.map((r) => [r.askedId, { threadId: r.threadId, messageCount: r.messageCount }]));
     },
   };
-}
-
-function ownThreadId(ctx: AccountContext, parsed: ParsedMessage): string | null {
-  for (const id of [parsed.inReplyTo, ...[...parsed.references].reverse()]) {
-    const own = id ? verifyOwnMessageId(ctx.messageIdKey, id) : null;
-    if (own) {
-      return own.threadId;
-    }
-  }
-  return null;
 }
 
 function participantsOf(parsed: ParsedMessage): { address: string; role: string }[] {
@@ -101,7 +93,7 @@ async function assignThread(tx: Tx, ctx: AccountContext, parsed: ParsedMessage, 
         sentAt: sentAt.getTime(),
         gmThreadId,
       },
-      ownThreadId: ownThreadId(ctx, parsed),
+      ownThreadId: findSignedThreadId(ctx.messageIdKey, parsed),
       ownAddresses: ctx.ownAddresses,
     },
     lookupFor(tx, ctx.orgId),
