@@ -182,6 +182,8 @@ export class AccountWorker {
   private async passOne(client: ImapFlow, folder: { id: string; path: string }): Promise<void> {
     const lock = await client.getMailboxLock(folder.path, { readOnly: true });
     try {
+      // An already-selected mailbox keeps stale counters until the server is polled.
+      await client.noop();
       const result = await syncFolderPass(
         { db: this.deps.db, client, sink: this.deps.sink, stableIds: this.stableIds(client), shouldStop: () => this.stopped },
         folder.id,
