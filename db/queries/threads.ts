@@ -91,8 +91,8 @@ export async function mergeThreads(q: Queryable, into: string, from: readonly st
   await q.query('update org_message_ids set thread_id = $1 where thread_id = any($2::uuid[])', [into, others]);
   await q.query(
     `update threads t set message_count = (select count(*) from messages m where m.thread_id = t.id),
-       first_message_at = (select min(m.received_at) from messages m where m.thread_id = t.id),
-       last_message_at = (select max(m.received_at) from messages m where m.thread_id = t.id)
+       first_message_at = (select min(coalesce(m.sent_at, m.received_at)) from messages m where m.thread_id = t.id),
+       last_message_at = (select max(coalesce(m.sent_at, m.received_at)) from messages m where m.thread_id = t.id)
      where t.id = $1`,
     [into],
   );

@@ -161,7 +161,8 @@ async function storeParsed(tx: Tx, ctx: AccountContext, folder: FolderRow, uidva
     ...parsed.references,
   ]);
   await recordThreadDecision(tx, { orgId: ctx.orgId, messageId: id, ...thread });
-  await touchThread(tx, thread.threadId, fetched.internalDate);
+  // Conversation time (Date header, else arrival), the same clock threading compares against.
+  await touchThread(tx, thread.threadId, sentAt);
   await insertLocation(tx, { ...location, messageId: id });
 }
 
