@@ -62,8 +62,8 @@ export async function insertMessage(q: Queryable, m: NewMessage, raw: Uint8Array
     `insert into messages (id, org_id, account_id, thread_id, message_key, header_message_id, in_reply_to, "references",
        subject, from_address, from_name, to_addresses, cc_addresses, bcc_addresses, reply_to, sent_at, received_at,
        snippet, text_body, html_body, headers, attachments, size, raw_sha256, email_id, gm_thread_id, seen, flags, direction)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,
-       $25, $26, $27, $28, $29)`,
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text::jsonb, $13::text::jsonb, $14::text::jsonb,
+       $15::text::jsonb, $16, $17, $18, $19, $20, $21::text::jsonb, $22::text::jsonb, $23, $24, $25, $26, $27, $28, $29)`,
     [
       m.id, m.orgId, m.accountId, m.threadId, m.messageKey, m.headerMessageId, m.inReplyTo, m.references, m.subject,
       m.fromAddress, m.fromName, JSON.stringify(m.to), JSON.stringify(m.cc), JSON.stringify(m.bcc), JSON.stringify(m.replyTo),

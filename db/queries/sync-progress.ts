@@ -30,7 +30,7 @@ export async function insertNotification(
   q: Queryable,
   n: { userId: string; kind: string; payload: Record<string, unknown> },
 ): Promise<void> {
-  await q.query('insert into notifications (id, user_id, kind, payload) values ($1, $2, $3, $4)', [
+  await q.query('insert into notifications (id, user_id, kind, payload) values ($1, $2, $3, $4::text::jsonb)', [
     crypto.randomUUID(),
     n.userId,
     n.kind,

@@ -132,7 +132,7 @@ export async function recordThreadDecision(
   d: { orgId: string; messageId: string; threadId: string; reason: string; detail: Record<string, unknown> },
 ): Promise<void> {
   await q.query(
-    'insert into thread_decisions (id, org_id, message_id, thread_id, reason, detail) values ($1, $2, $3, $4, $5, $6)',
+    'insert into thread_decisions (id, org_id, message_id, thread_id, reason, detail) values ($1, $2, $3, $4, $5, $6::text::jsonb)',
     [crypto.randomUUID(), d.orgId, d.messageId, d.threadId, d.reason, JSON.stringify(d.detail)],
   );
 }

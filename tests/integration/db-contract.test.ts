@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMigrations, migrate, pendingMigrations } from '../../db';
+import { insertRows } from '../../db/bulk';
 import { isUniqueViolation } from '../../db/errors';
 import { replaceGroupMembers, insertGroup, findGroup } from '../../db/queries/groups';
 import { findThrottle, recordFailure } from '../../db/queries/login-throttle';
@@ -129,5 +130,20 @@ describe.each(driverCases())('db contract on $name', ({ create }) => {
     expect(again).not.toBeNull();
     await again?.release();
     await other?.release();
+  });
+
+  it('[DB11] JSON written as text::jsonb reads back as the same value, single and bulk', async () => {
+    // A plain table: a temporary one would live on a single pooled connection only.
+    await t.db.exec('create table json_probe (id int, doc jsonb)');
+    const doc = { to: [{ address: 'a@b.test', name: 'A' }], n: 1 };
+    await t.db.query('insert into json_probe values ($1, $2::text::jsonb)', [1, JSON.stringify(doc)]);
+    await insertRows(t.db, 'json_probe', ['id', 'doc::text::jsonb'], [[2, JSON.stringify(doc)], [3, JSON.stringify([])]]);
+    const rows = await t.db.query<{ id: number; doc: unknown; kind: string }>(
+      'select id, doc, jsonb_typeof(doc) as kind from json_probe order by id',
+    );
+    expect(rows.map((r) => r.kind)).toEqual(['object', 'object', 'array']);
+    expect(rows[0]?.doc).toEqual(doc);
+    expect(rows[1]?.doc).toEqual(doc);
+    await t.db.exec('drop table json_probe');
   });
 });
