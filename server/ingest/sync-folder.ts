@@ -81,6 +81,20 @@ async function fetchMessages(ctx: PassContext, range: string, minUid: number): P
   return out.sort((a, b) => a.uid - b.uid);
 }
 
+/**
+ * UID SEARCH that fails loudly. imapflow resolves `undefined` or `false`
+ * instead of throwing when the connection has just dropped (no mailbox is
+ * selected any more) or the server refused; read as "no messages", that would
+ * expunge every stored location or end the backfill with mail still unread.
+ */
+async function searchUids(ctx: PassContext, query: Parameters<ImapFlow['search']>[0]): Promise<number[]> {
+  const result = await ctx.client.search(query, { uid: true });
+  if (!Array.isArray(result)) {
+    throw new Error('UID SEARCH gave no answer: the connection closed or the server refused it');
+  }
+  return result;
+}
+
 async function syncNewMail(ctx: PassContext, folder: FolderRow, uidvalidity: number, serverUidNext: number): Promise<number> {
   const from = folder.uidnext;
   if (from === null || serverUidNext <= from) {
@@ -103,17 +117,24 @@ async function backfill(ctx: PassContext, folder: FolderRow, uidvalidity: number
     return 0;
   }
   const low = folder.backfillLowUid ?? folder.uidnext ?? 1;
-  const below = low > 1 ? ((await ctx.client.search({ uid: `1:${low - 1}` }, { uid: true })) || []) : [];
+  const below = low > 1 ? await searchUids(ctx, { uid: `1:${low - 1}` }) : [];
   const uids = below.filter((uid) => uid < low).sort((a, b) => b - a);
   let stored = 0;
-  for (let i = 0; i < uids.length && !ctx.shouldStop(); i += BACKFILL_BATCH) {
+  const fetchChunk = (i: number) => {
     const chunk = uids.slice(i, i + BACKFILL_BATCH);
-    const lowest = chunk.at(-1) as number;
-    const messages = await fetchMessages(ctx, chunk.join(','), lowest);
-    const done = i + BACKFILL_BATCH >= uids.length;
-    await ctx.sink.storeBatch(folder, uidvalidity, messages, { backfillLowUid: lowest, backfillDone: done });
+    return fetchMessages(ctx, chunk.join(','), chunk.at(-1) as number);
+  };
+  // The next batch downloads while this one is parsed and written: IMAP and the database overlap.
+  let next = uids.length > 0 ? fetchChunk(0) : null;
+  for (let i = 0; next && !ctx.shouldStop(); i += BACKFILL_BATCH) {
+    const messages = await next;
+    next = i + BACKFILL_BATCH < uids.length ? fetchChunk(i + BACKFILL_BATCH) : null;
+    const lowest = uids[Math.min(i + BACKFILL_BATCH, uids.length) - 1] as number;
+    await ctx.sink.storeBatch(folder, uidvalidity, messages, { backfillLowUid: lowest, backfillDone: next === null });
     stored += messages.length;
   }
+  // A prefetch left over after a stop must still settle before the mailbox lock is released.
+  await next?.catch(() => []);
   if (uids.length === 0) {
     await updateFolder(ctx.db, folder.id, { backfillDone: true, backfillLowUid: low });
   }
@@ -141,7 +162,7 @@ async function syncExpunges(ctx: PassContext, folder: FolderRow, uidvalidity: nu
   if (known.length === 0) {
     return 0;
   }
-  const onServer = new Set((await ctx.client.search({ all: true }, { uid: true })) || []);
+  const onServer = new Set(await searchUids(ctx, { all: true }));
   const gone = known.filter((uid) => !onServer.has(uid));
   await removeLocations(ctx.db, folder.id, uidvalidity, gone);
   return gone.length;
