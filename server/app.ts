@@ -16,6 +16,7 @@ import { groupRoutes } from './routes/groups';
 import { healthRoutes } from './routes/health';
 import { inviteRoutes } from './routes/invites';
 import { mailAccountRoutes } from './routes/mail-accounts';
+import { messageRoutes } from './routes/messages';
 import { peopleRoutes } from './routes/people';
 import { staticApp } from './static';
 
@@ -39,7 +40,8 @@ function apiRoutes() {
     .route('/invites', inviteRoutes)
     .route('/people', peopleRoutes)
     .route('/groups', groupRoutes)
-    .route('/mail', mailAccountRoutes);
+    .route('/mail', mailAccountRoutes)
+    .route('/mail', messageRoutes);
 }
 
 /**

@@ -230,3 +230,60 @@ export interface MailAccountDto {
 export interface MailAccountListDto {
   accounts: MailAccountDto[];
 }
+
+/** How a message relates to the one it answers: a fresh message, a reply, a reply to all, or a forward. */
+export const SEND_MODES = ['new', 'reply', 'replyAll', 'forward'] as const;
+export type SendMode = (typeof SEND_MODES)[number];
+
+/** A recipient: a bare address, or an address with a display name. */
+export type RecipientInput = string | { address: string; name?: string | null };
+
+/**
+ * Send a message through one of your mailboxes. `id` is the client's idempotency
+ * key (a UUID made once per composed message): sending again with the same id
+ * never sends twice, it reports the first send. `to` may be left out for a
+ * reply or reply-all (the recipients then come from the replied message).
+ */
+export interface SendMailInput {
+  id: string;
+  accountId: string;
+  from: string;
+  to?: RecipientInput[];
+  cc?: RecipientInput[];
+  bcc?: RecipientInput[];
+  subject?: string;
+  text: string;
+  html?: string | null;
+  replyToMessageId?: string | null;
+  mode?: SendMode;
+}
+
+export const OUTBOUND_STATUSES = ['queued', 'sending', 'sent', 'failed'] as const;
+export type OutboundStatus = (typeof OUTBOUND_STATUSES)[number];
+
+/** The state of one send. `sending` with an `error` means delivery could not be confirmed and is not retried. */
+export interface OutboundDto {
+  outboundId: string;
+  status: OutboundStatus;
+  /** The Message-ID header, without angle brackets. */
+  messageId: string;
+  threadId: string | null;
+  /** The stored message (`messages.id`) once sent. */
+  storedMessageId: string | null;
+  error: string | null;
+  sentAt: string | null;
+  /** When the copy was saved to the server's Sent folder, if it was. */
+  appendedAt: string | null;
+}
+
+/** Mark a message read or unread, in Shoal and on the mail server. */
+export interface MarkSeenInput {
+  seen: boolean;
+}
+
+export interface MessageSeenDto {
+  id: string;
+  seen: boolean;
+  /** How many server copies (folder locations) were updated. */
+  locationsUpdated: number;
+}

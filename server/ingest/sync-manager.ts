@@ -8,8 +8,10 @@ import type { Logger } from 'pino';
 import { accountProgress } from '../../db/queries/mail-folders';
 import { completeInitialSync, insertNotification, setAccountProgress } from '../../db/queries/sync-progress';
 import type { Db } from '../../db/types';
+import { notifySyncComplete } from '../outbound/notify-sync-complete';
 import type { Keyring } from '../secrets/keyring';
 import { AccountWorker, DEFAULT_WORKER_OPTIONS, type WorkerOptions } from './account-worker';
+import { createParsePool, type ParsePool } from './parse-pool';
 import { createMessageStore } from './store-messages';
 
 export interface SyncManagerDeps {
@@ -27,6 +29,7 @@ export interface MailSync {
 
 export class SyncManager implements MailSync {
   private readonly workers = new Map<string, AccountWorker>();
+  private pool: ParsePool | null = null;
 
   constructor(
     private readonly deps: SyncManagerDeps,
@@ -55,12 +58,13 @@ export class SyncManager implements MailSync {
     if (!row) {
       return;
     }
-    const sink = createMessageStore(this.deps.db, {
-      accountId,
-      orgId: row.orgId,
-      ownAddresses: row.addresses,
-      messageIdKey: this.deps.keyring.messageIdKey,
-    });
+    this.pool ??= createParsePool();
+    const pool = this.pool;
+    const sink = createMessageStore(
+      this.deps.db,
+      { accountId, orgId: row.orgId, ownAddresses: row.addresses, messageIdKey: this.deps.keyring.messageIdKey },
+      (raw) => pool.parse(raw),
+    );
     const worker = new AccountWorker(
       accountId,
       { ...this.deps, sink, onPass: (id) => this.afterPass(id) },
@@ -78,6 +82,8 @@ export class SyncManager implements MailSync {
 
   async stopAll(): Promise<void> {
     await Promise.all([...this.workers.keys()].map((id) => this.stop(id)));
+    await this.pool?.close();
+    this.pool = null;
   }
 
   /** Whether this process holds the account's lease (is the one syncing it). */
@@ -103,6 +109,8 @@ export class SyncManager implements MailSync {
         payload: { accountId, email: owner.email, messages: progress.done },
       });
       this.deps.log.info({ accountId, messages: progress.done }, 'initial sync complete');
+      // Off the sync loop (a slow SMTP server must not hold up mirroring); it logs its own failure, never throws.
+      void notifySyncComplete(this.deps, accountId, progress.done);
     }
   }
 }
