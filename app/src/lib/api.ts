@@ -10,6 +10,7 @@ import type {
   ApiErrorBody,
   AuthStateDto,
   CreateInviteInput,
+  ConnectionTestDto,
   CreatedInviteDto,
   ErrorCode,
   GroupDto,
@@ -19,9 +20,13 @@ import type {
   InviteListDto,
   InvitePreviewDto,
   LogInInput,
+  MailAccountDto,
+  MailAccountInput,
+  MailAccountListDto,
   MeDto,
   PeopleListDto,
   PersonDto,
+  PresetListDto,
   SignUpInput,
   UpdatePersonInput,
 } from '$sync/api';
@@ -200,6 +205,19 @@ export function createApi(fetchImpl?: Fetch) {
     deleteGroup: (groupId: string) => request<void>('DELETE', `/groups/${id(groupId)}`),
     setGroupMembers: (groupId: string, input: GroupMembersInput) =>
       request<GroupDto>('PUT', `/groups/${id(groupId)}/members`, input),
+
+    listMailPresets: () => request<PresetListDto>('GET', '/mail/presets'),
+    testMailConnection: (input: MailAccountInput) =>
+      request<ConnectionTestDto>('POST', '/mail/test-connection', input),
+    listMailAccounts: () => request<MailAccountListDto>('GET', '/mail/accounts'),
+    /** Admins only: every mailbox of the organization (sync health). */
+    listAllMailAccounts: () => request<MailAccountListDto>('GET', '/mail/accounts/all'),
+    getMailAccount: (accountId: string) =>
+      request<MailAccountDto>('GET', `/mail/accounts/${id(accountId)}`),
+    connectMailAccount: (input: MailAccountInput) =>
+      request<MailAccountDto>('POST', '/mail/accounts', input),
+    disconnectMailAccount: (accountId: string) =>
+      request<void>('DELETE', `/mail/accounts/${id(accountId)}`),
   };
 }
 
