@@ -36,23 +36,26 @@ export async function threadByGmThreadId(q: Queryable, orgId: string, gmThreadId
   return rows[0] ?? null;
 }
 
-/** Recent threads with a normalized subject, newest first, with their participants. */
-export async function threadsBySubject(
+/** Threads with any of these normalized subjects active in a window, with their participants (one query per batch). */
+export async function threadsBySubjects(
   q: Queryable,
   orgId: string,
-  normalizedSubject: string,
+  subjects: readonly string[],
   since: Date,
   until: Date,
-): Promise<{ threadId: string; participants: string[]; lastMessageAt: number; messageCount: number }[]> {
-  const rows = await q.query<{ threadId: string; participants: string[]; lastMessageAt: Date; messageCount: number }>(
-    `select t.id as "threadId", t.last_message_at as "lastMessageAt", t.message_count as "messageCount",
+): Promise<{ threadId: string; normalizedSubject: string; participants: string[]; lastMessageAt: number; messageCount: number }[]> {
+  if (subjects.length === 0) {
+    return [];
+  }
+  const rows = await q.query<{ threadId: string; normalizedSubject: string; participants: string[]; lastMessageAt: Date; messageCount: number }>(
+    `select t.id as "threadId", t.normalized_subject as "normalizedSubject", t.last_message_at as "lastMessageAt",
+            t.message_count as "messageCount",
             coalesce((select array_agg(distinct p.address) from message_participants p join messages m on m.id = p.message_id
                       where m.thread_id = t.id), '{}') as participants
      from threads t
-     where t.org_id = $1 and t.normalized_subject = $2 and t.merged_into is null
-       and t.last_message_at between $3 and $4
-     order by t.last_message_at desc limit 20`,
-    [orgId, normalizedSubject, since, until],
+     where t.org_id = $1 and t.normalized_subject = any($2::text[]) and t.merged_into is null
+       and t.last_message_at between $3 and $4`,
+    [orgId, [...new Set(subjects)], since, until],
   );
   return rows.map((r) => ({ ...r, lastMessageAt: r.lastMessageAt.getTime() }));
 }

@@ -110,10 +110,12 @@ const sink = await startSmtpSink();
 const bench = await createBenchDb();
 try {
   await dovecot.prefill('alice', 'INBOX', raws);
+  await migrate(bench.db);
+  // Ingest runs first so its peak RSS is its own: V8 keeps what earlier phases grew.
+  const ingest = await fullIngest(bench.db, dovecot.port, sink.port);
+  const ingestRssMb = rss.peakMb();
   const parse = await parseOnly();
   const fetch = await rawFetch(dovecot.port);
-  await migrate(bench.db);
-  const ingest = await fullIngest(bench.db, dovecot.port, sink.port);
   const figures = {
     bench: 'ingest',
     messages: raws.length,
@@ -122,14 +124,16 @@ try {
     fetch_per_s: Math.round(fetch),
     ingest_per_s: Math.round(ingest),
     ratio: Number((ingest / parse).toFixed(3)),
-    peak_rss_mb: Math.round(rss.peakMb()),
+    peak_rss_mb: Math.round(ingestRssMb),
+    peak_rss_whole_run_mb: Math.round(rss.peakMb()),
   };
   console.table([
     { stage: '(a) parse only, 1 thread', 'msg/s': figures.parse_per_s },
     { stage: '(b) raw fetch from Dovecot', 'msg/s': figures.fetch_per_s },
     { stage: `(c) full ingest into ${figures.driver}`, 'msg/s': figures.ingest_per_s },
     { stage: 'ratio (c)/(a)', 'msg/s': figures.ratio },
-    { stage: 'peak RSS, MB', 'msg/s': figures.peak_rss_mb },
+    { stage: 'peak RSS during ingest, MB', 'msg/s': figures.peak_rss_mb },
+    { stage: 'peak RSS whole run, MB', 'msg/s': figures.peak_rss_whole_run_mb },
   ]);
   console.log(JSON.stringify(figures));
 } finally {

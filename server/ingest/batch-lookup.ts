@@ -4,7 +4,7 @@
  * query, overlaid with what earlier messages of the same batch added, so a
  * batch of replies threads correctly before anything is written.
  */
-import { threadByGmThreadId, threadsByMessageIds, threadsBySubject } from '../../db/queries/threads';
+import { threadByGmThreadId, threadsByMessageIds, threadsBySubjects } from '../../db/queries/threads';
 import type { Tx } from '../../db/types';
 import type { IdMatch, SubjectCandidate, ThreadLookup, ThreadRef } from './threading';
 
@@ -14,6 +14,13 @@ interface NewThread {
   lastMessageAt: number;
 }
 
+/** Subject fallback candidates already loaded for the batch's subjects and time span. */
+interface SubjectWindow {
+  since: number;
+  until: number;
+  subjects: Set<string>;
+}
+
 /** A lookup over the database as of the batch's start plus the batch's own additions. */
 export class BatchLookup implements ThreadLookup {
   private prefetched = new Map<string, IdMatch>();
@@ -21,6 +28,9 @@ export class BatchLookup implements ThreadLookup {
   private readonly added = new Map<string, number>();
   private readonly newThreads = new Map<string, NewThread>();
   private readonly gm = new Map<string, string>();
+  /** Stored threads matching the batch's subjects, kept current as the batch adds to them. */
+  private readonly stored = new Map<string, NewThread>();
+  private window: SubjectWindow | null = null;
   /** Stored message counts of threads seen so far (new threads start at 0). */
   private readonly base = new Map<string, number>();
 
@@ -37,6 +47,20 @@ export class BatchLookup implements ThreadLookup {
     }
   }
 
+  /**
+   * Loads subject-fallback candidates for the whole batch in one query; later
+   * `bySubject` calls inside this window are answered from memory.
+   */
+  async prefetchSubjects(subjects: readonly string[], since: number, until: number): Promise<void> {
+    const rows = await threadsBySubjects(this.tx, this.orgId, subjects, new Date(since), new Date(until));
+    this.stored.clear();
+    for (const r of rows) {
+      this.stored.set(r.threadId, { normalizedSubject: r.normalizedSubject, participants: new Set(r.participants), lastMessageAt: r.lastMessageAt });
+      this.base.set(r.threadId, r.messageCount);
+    }
+    this.window = { since, until, subjects: new Set(subjects) };
+  }
+
   /** Forgets the overlay after the batch so far was written (a merge needs the database to be current). */
   reset(): void {
     this.overlay.clear();
@@ -44,6 +68,8 @@ export class BatchLookup implements ThreadLookup {
     this.newThreads.clear();
     this.gm.clear();
     this.base.clear();
+    this.stored.clear();
+    this.window = null;
   }
 
   /** Stored count plus what this batch added; remembers the stored count for overlay hits. */
@@ -75,12 +101,14 @@ export class BatchLookup implements ThreadLookup {
   }
 
   async bySubject(normalizedSubject: string, sinceMs: number, untilMs: number): Promise<SubjectCandidate[]> {
-    const stored = await threadsBySubject(this.tx, this.orgId, normalizedSubject, new Date(sinceMs), new Date(untilMs));
-    const local = [...this.newThreads]
+    const w = this.window;
+    if (!w || !w.subjects.has(normalizedSubject) || sinceMs < w.since || untilMs > w.until) {
+      await this.prefetchSubjects([...(w?.subjects ?? []), normalizedSubject], Math.min(sinceMs, w?.since ?? sinceMs), Math.max(untilMs, w?.until ?? untilMs));
+    }
+    return [...this.newThreads, ...this.stored]
       .filter(([, t]) => t.normalizedSubject === normalizedSubject && t.lastMessageAt >= sinceMs && t.lastMessageAt <= untilMs)
-      .map(([threadId, t]) => ({ threadId, participants: [...t.participants], lastMessageAt: t.lastMessageAt, messageCount: this.count(threadId) }));
-    const adjusted = stored.map((s) => ({ ...s, messageCount: this.count(s.threadId, s.messageCount) }));
-    return [...local, ...adjusted].sort((a, b) => b.lastMessageAt - a.lastMessageAt);
+      .map(([threadId, t]) => ({ threadId, participants: [...t.participants], lastMessageAt: t.lastMessageAt, messageCount: this.count(threadId) }))
+      .sort((a, b) => b.lastMessageAt - a.lastMessageAt);
   }
 
   async byThreadIds(threadIds: readonly string[]): Promise<Map<string, ThreadRef>> {
@@ -124,7 +152,7 @@ export class BatchLookup implements ThreadLookup {
         this.overlay.set(ref, { threadId: m.threadId, phantom: true, messageCount: 0 });
       }
     }
-    const fresh = this.newThreads.get(m.threadId);
+    const fresh = this.newThreads.get(m.threadId) ?? this.stored.get(m.threadId);
     if (fresh) {
       m.participants.forEach((p) => fresh.participants.add(p));
       fresh.lastMessageAt = Math.max(fresh.lastMessageAt, m.at);

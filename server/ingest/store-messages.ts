@@ -16,7 +16,7 @@ import { findSignedThreadId } from './message-id';
 import { parseMessage, type ParsedMessage, type ParseResult } from './parse-message';
 import { normalizeSubject } from './subject';
 import type { FetchedMessage, FolderCheckpoint, MessageSink } from './sync-folder';
-import { decideThread } from './threading';
+import { decideThread, subjectWindowMs } from './threading';
 
 export type { AccountContext } from './account-context';
 
@@ -61,11 +61,22 @@ async function decide(lookup: BatchLookup, ctx: AccountContext, item: Item, sent
   return { decision, normalizedSubject, participants };
 }
 
+/** One query for every subject the batch might fall back to, over the batch's whole time span. */
+async function prefetchSubjects(lookup: BatchLookup, items: readonly Item[]): Promise<void> {
+  if (items.length === 0) {
+    return;
+  }
+  const times = items.map((i) => (i.parsed.sentAt ? Date.parse(i.parsed.sentAt) : i.fetched.internalDate.getTime()));
+  const subjects = items.map((i) => normalizeSubject(i.parsed.subject)).filter((s) => s.length > 0);
+  await lookup.prefetchSubjects(subjects, Math.min(...times) - subjectWindowMs, Math.max(...times) + subjectWindowMs);
+}
+
 async function storeItems(tx: Tx, ctx: AccountContext, folderId: string, uidvalidity: number, items: Item[]): Promise<void> {
   const writer = new BatchWriter(tx, ctx, folderId, uidvalidity);
   const known = await writer.existingKeys(items.map((i) => i.key));
   const lookup = new BatchLookup(tx, ctx.orgId);
   await lookup.prefetch(items.flatMap((i) => [...(i.parsed.headerMessageId ? [i.parsed.headerMessageId] : []), ...referencedIds(i.parsed)]));
+  await prefetchSubjects(lookup, items);
   for (const item of items) {
     const existing = known.get(item.key);
     if (existing) {
@@ -87,6 +98,7 @@ async function storeItems(tx: Tx, ctx: AccountContext, folderId: string, uidvali
         await mergeThreads(tx, threadId, decision.merge);
         lookup.reset();
         await lookup.prefetch(items.flatMap((i) => referencedIds(i.parsed).concat(i.parsed.headerMessageId ?? [])));
+        await prefetchSubjects(lookup, items);
       }
     }
     const detail = decision.kind === 'existing' && decision.merge.length > 0 ? { ...decision.detail, merged: decision.merge } : decision.detail;
@@ -113,9 +125,17 @@ export function createMessageStore(
   ctx: AccountContext,
   parse: (raw: Uint8Array) => Promise<ParseResult> = (raw) => parseMessage(raw),
 ): MessageSink {
+  // Parses started by prepare(), so the next batch parses while this one is written.
+  const started = new WeakMap<FetchedMessage, Promise<ParseResult>>();
+  const parsing = (m: FetchedMessage) => started.get(m) ?? parse(m.source);
   return {
+    prepare(messages) {
+      for (const m of messages) {
+        started.set(m, parse(m.source));
+      }
+    },
     async storeBatch(folder, uidvalidity, messages, checkpoint: FolderCheckpoint) {
-      const parsed = await Promise.all(messages.map((m) => parse(m.source)));
+      const parsed = await Promise.all(messages.map(parsing));
       await db.transaction(async (tx) => {
         const writer = new BatchWriter(tx, ctx, folder.id, uidvalidity);
         const stored = await writer.storedUids(messages.map((m) => m.uid));

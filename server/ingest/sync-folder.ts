@@ -32,6 +32,8 @@ export interface FolderCheckpoint {
 
 /** Stores a batch and advances the folder checkpoint in the same transaction. */
 export interface MessageSink {
+  /** Starts work that needs no transaction (parsing) as soon as a batch is fetched. */
+  prepare?(messages: readonly FetchedMessage[]): void;
   storeBatch(folder: FolderRow, uidvalidity: number, messages: FetchedMessage[], checkpoint: FolderCheckpoint): Promise<void>;
 }
 
@@ -120,15 +122,24 @@ async function backfill(ctx: PassContext, folder: FolderRow, uidvalidity: number
   const below = low > 1 ? await searchUids(ctx, { uid: `1:${low - 1}` }) : [];
   const uids = below.filter((uid) => uid < low).sort((a, b) => b - a);
   let stored = 0;
-  const fetchChunk = (i: number) => {
+  const fetchChunk = async (i: number) => {
     const chunk = uids.slice(i, i + BACKFILL_BATCH);
-    return fetchMessages(ctx, chunk.join(','), chunk.at(-1) as number);
+    const messages = await fetchMessages(ctx, chunk.join(','), chunk.at(-1) as number);
+    ctx.sink.prepare?.(messages);
+    return messages;
+  };
+  // The prefetch can fail (the connection dropped) while a batch is being written; unobserved until
+  // the loop awaits it, that rejection would count as unhandled and end the process. The await still throws.
+  const prefetch = (i: number) => {
+    const pending = fetchChunk(i);
+    pending.catch(() => undefined);
+    return pending;
   };
   // The next batch downloads while this one is parsed and written: IMAP and the database overlap.
-  let next = uids.length > 0 ? fetchChunk(0) : null;
+  let next = uids.length > 0 ? prefetch(0) : null;
   for (let i = 0; next && !ctx.shouldStop(); i += BACKFILL_BATCH) {
     const messages = await next;
-    next = i + BACKFILL_BATCH < uids.length ? fetchChunk(i + BACKFILL_BATCH) : null;
+    next = i + BACKFILL_BATCH < uids.length ? prefetch(i + BACKFILL_BATCH) : null;
     const lowest = uids[Math.min(i + BACKFILL_BATCH, uids.length) - 1] as number;
     await ctx.sink.storeBatch(folder, uidvalidity, messages, { backfillLowUid: lowest, backfillDone: next === null });
     stored += messages.length;
