@@ -6,7 +6,7 @@
  * else TEST_DATABASE_URL) or PGlite. Prints a table, then one JSON line.
  */
 import { ImapFlow } from 'imapflow';
-import { migrate, openDb, type Db } from '../../db';
+import { migrate, type Db } from '../../db';
 import { SyncManager } from '../../server/ingest/sync-manager';
 import { parseMessage } from '../../server/ingest/parse-message';
 import { loadConfig } from '../../server/env';
