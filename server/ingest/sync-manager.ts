@@ -13,6 +13,7 @@ import type { Keyring } from '../secrets/keyring';
 import { AccountWorker, DEFAULT_WORKER_OPTIONS, type WorkerOptions } from './account-worker';
 import { createParsePool, type ParsePool } from './parse-pool';
 import { createMessageStore } from './store-messages';
+import type { MessageSink } from './sync-folder';
 
 export interface SyncManagerDeps {
   db: Db;
@@ -29,6 +30,7 @@ export interface MailSync {
 
 export class SyncManager implements MailSync {
   private readonly workers = new Map<string, AccountWorker>();
+  private readonly lastProgress = new Map<string, number>();
   private pool: ParsePool | null = null;
 
   constructor(
@@ -60,11 +62,19 @@ export class SyncManager implements MailSync {
     }
     this.pool ??= createParsePool();
     const pool = this.pool;
-    const sink = createMessageStore(
+    const store = createMessageStore(
       this.deps.db,
       { accountId, orgId: row.orgId, ownAddresses: row.addresses, messageIdKey: this.deps.keyring.messageIdKey },
       (raw) => pool.parse(raw),
     );
+    // Progress after every batch (at most once a second), not only per folder, so a big inbox moves visibly.
+    const sink: MessageSink = {
+      prepare: (messages) => store.prepare?.(messages),
+      storeBatch: async (...args) => {
+        await store.storeBatch(...args);
+        await this.reportProgress(accountId);
+      },
+    };
     const worker = new AccountWorker(
       accountId,
       { ...this.deps, sink, onPass: (id) => this.afterPass(id) },
@@ -89,6 +99,16 @@ export class SyncManager implements MailSync {
   /** Whether this process holds the account's lease (is the one syncing it). */
   isSyncing(accountId: string): boolean {
     return this.workers.get(accountId)?.leased ?? false;
+  }
+
+  private async reportProgress(accountId: string): Promise<void> {
+    const now = Date.now();
+    if (now - (this.lastProgress.get(accountId) ?? 0) < 1_000) {
+      return;
+    }
+    this.lastProgress.set(accountId, now);
+    const progress = await accountProgress(this.deps.db, accountId);
+    await setAccountProgress(this.deps.db, accountId, progress.done, progress.total);
   }
 
   private async afterPass(accountId: string): Promise<void> {
