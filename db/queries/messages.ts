@@ -1,28 +1,9 @@
 /**
  * @module db/queries/messages
- * Exactly-once message storage: a location row per (folder, uidvalidity, uid),
- * one logical message per (account, message key).
+ * Single-message writes (sending); sync writes whole batches through
+ * ingest-batch.ts. One logical message per (account, message key).
  */
 import type { Queryable } from '../types';
-
-/** Whether a location is already stored (a replayed batch after a crash). */
-export async function locationExists(q: Queryable, folderId: string, uidvalidity: number, uid: number): Promise<boolean> {
-  const rows = await q.query(
-    `select 1 from message_locations where folder_id = $1 and uidvalidity = $2 and uid = $3
-     union all select 1 from message_quarantine where folder_id = $1 and uidvalidity = $2 and uid = $3`,
-    [folderId, uidvalidity, uid],
-  );
-  return rows.length > 0;
-}
-
-/** The message with this stable key in an account, if any. */
-export async function findMessageByKey(q: Queryable, accountId: string, messageKey: string): Promise<string | null> {
-  const rows = await q.query<{ id: string }>('select id from messages where account_id = $1 and message_key = $2', [
-    accountId,
-    messageKey,
-  ]);
-  return rows[0]?.id ?? null;
-}
 
 export interface NewMessage {
   id: string;
@@ -83,34 +64,5 @@ export async function insertParticipants(q: Queryable, messageId: string, rows: 
     `insert into message_participants (message_id, address, role)
      select $1, a, r from unnest($2::text[], $3::text[]) as t(a, r) on conflict do nothing`,
     [messageId, rows.map((r) => r.address), rows.map((r) => r.role)],
-  );
-}
-
-/** Adds a location; a replay is a no-op. Relinks an orphaned message (the second half of a move). */
-export async function insertLocation(
-  q: Queryable,
-  l: { folderId: string; uidvalidity: number; uid: number; messageId: string; flags: string[]; modseq: number | null },
-): Promise<void> {
-  await q.query(
-    `insert into message_locations (folder_id, uidvalidity, uid, message_id, flags, modseq) values ($1, $2, $3, $4, $5, $6)
-     on conflict do nothing`,
-    [l.folderId, l.uidvalidity, l.uid, l.messageId, l.flags, l.modseq],
-  );
-  await q.query('update messages set orphaned_at = null, seen = $2, flags = $3 where id = $1', [
-    l.messageId,
-    l.flags.includes('\\Seen'),
-    l.flags,
-  ]);
-}
-
-/** Keeps an unparseable message with its reason; sync goes on. */
-export async function insertQuarantine(
-  q: Queryable,
-  r: { accountId: string; folderId: string; uidvalidity: number; uid: number; reason: string; raw: Uint8Array | null },
-): Promise<void> {
-  await q.query(
-    `insert into message_quarantine (id, account_id, folder_id, uidvalidity, uid, reason, raw) values ($1, $2, $3, $4, $5, $6, $7)
-     on conflict do nothing`,
-    [crypto.randomUUID(), r.accountId, r.folderId, r.uidvalidity, r.uid, r.reason, r.raw],
   );
 }

@@ -6,7 +6,7 @@
  * else TEST_DATABASE_URL) or PGlite. Prints a table, then one JSON line.
  */
 import { ImapFlow } from 'imapflow';
-import { migrate, type Db } from '../../db';
+import type { Db } from '../../db';
 import { SyncManager } from '../../server/ingest/sync-manager';
 import { parseMessage } from '../../server/ingest/parse-message';
 import { loadConfig } from '../../server/env';
@@ -110,7 +110,6 @@ const sink = await startSmtpSink();
 const bench = await createBenchDb();
 try {
   await dovecot.prefill('alice', 'INBOX', raws);
-  await migrate(bench.db);
   // Ingest runs first so its peak RSS is its own: V8 keeps what earlier phases grew.
   const ingest = await fullIngest(bench.db, dovecot.port, sink.port);
   const ingestRssMb = rss.peakMb();

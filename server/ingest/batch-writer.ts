@@ -18,6 +18,7 @@ import {
   touchThreadRows,
 } from '../../db/queries/ingest-batch';
 import type { NewMessage } from '../../db/queries/messages';
+import { messageRow } from './message-row';
 import type { Tx } from '../../db/types';
 import type { ParsedMessage } from './parse-message';
 import { participantsOf, type AccountContext } from './account-context';
@@ -78,7 +79,20 @@ export class BatchWriter {
     const id = crypto.randomUUID();
     const { threadId } = placement;
     const outbound = parsed.from !== null && this.ctx.ownAddresses.includes(parsed.from.address);
-    this.messages.push({ message: toRow(id, this.ctx, fetched, parsed, key, threadId, outbound), raw: fetched.source });
+    const message = messageRow(parsed, {
+      id,
+      orgId: this.ctx.orgId,
+      accountId: this.ctx.accountId,
+      threadId,
+      messageKey: key,
+      receivedAt: fetched.internalDate,
+      sentAtFallback: null,
+      emailId: fetched.emailId,
+      gmThreadId: fetched.gmThreadId,
+      flags: fetched.flags,
+      direction: outbound ? 'outbound' : 'inbound',
+    });
+    this.messages.push({ message, raw: fetched.source });
     for (const p of participantsOf(parsed)) {
       this.participants.push({ messageId: id, ...p });
     }
@@ -138,38 +152,4 @@ export class BatchWriter {
       backfillDone: checkpoint.backfillDone ? true : undefined,
     });
   }
-}
-
-function toRow(id: string, ctx: AccountContext, fetched: FetchedMessage, parsed: ParsedMessage, key: string, threadId: string, outbound: boolean): NewMessage {
-  return {
-    id,
-    orgId: ctx.orgId,
-    accountId: ctx.accountId,
-    threadId,
-    messageKey: key,
-    headerMessageId: parsed.headerMessageId,
-    inReplyTo: parsed.inReplyTo,
-    references: parsed.references,
-    subject: parsed.subject,
-    fromAddress: parsed.from?.address ?? null,
-    fromName: parsed.from?.name || null,
-    to: parsed.to,
-    cc: parsed.cc,
-    bcc: parsed.bcc,
-    replyTo: parsed.replyTo,
-    sentAt: parsed.sentAt ? new Date(parsed.sentAt) : null,
-    receivedAt: fetched.internalDate,
-    snippet: parsed.snippet,
-    textBody: parsed.text,
-    htmlBody: parsed.html,
-    headers: parsed.headers,
-    attachments: parsed.attachments,
-    size: parsed.size,
-    rawSha256: Buffer.from(parsed.rawSha256, 'hex'),
-    emailId: fetched.emailId,
-    gmThreadId: fetched.gmThreadId,
-    seen: fetched.flags.includes('\\Seen'),
-    flags: fetched.flags,
-    direction: outbound ? 'outbound' : 'inbound',
-  };
 }

@@ -6,6 +6,7 @@
  * quotes the original and carries its attachments. Pure apart from parsing
  * the original's MIME for a forward.
  */
+import { messageRow } from '../ingest/message-row';
 import { simpleParser } from 'mailparser';
 import type Mail from 'nodemailer/lib/mailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
@@ -230,35 +231,14 @@ export function composedMessageRow(
   parsed: ParsedMessage,
   ids: { id: string; orgId: string; accountId: string; threadId: string; at: Date },
 ): NewMessage {
-  return {
-    id: ids.id,
-    orgId: ids.orgId,
-    accountId: ids.accountId,
-    threadId: ids.threadId,
+  return messageRow(parsed, {
+    ...ids,
     messageKey: `mid:${parsed.headerMessageId}`,
-    headerMessageId: parsed.headerMessageId,
-    inReplyTo: parsed.inReplyTo,
-    references: parsed.references,
-    subject: parsed.subject,
-    fromAddress: parsed.from?.address ?? null,
-    fromName: parsed.from?.name || null,
-    to: parsed.to,
-    cc: parsed.cc,
-    bcc: parsed.bcc,
-    replyTo: parsed.replyTo,
-    sentAt: parsed.sentAt ? new Date(parsed.sentAt) : ids.at,
     receivedAt: ids.at,
-    snippet: parsed.snippet,
-    textBody: parsed.text,
-    htmlBody: parsed.html,
-    headers: parsed.headers,
-    attachments: parsed.attachments,
-    size: parsed.size,
-    rawSha256: Buffer.from(parsed.rawSha256, 'hex'),
+    sentAtFallback: ids.at,
     emailId: null,
     gmThreadId: null,
-    seen: true,
     flags: ['\\Seen'],
     direction: 'outbound',
-  };
+  });
 }

@@ -26,9 +26,14 @@ async function createPglite(): Promise<TestDb> {
   return { db, drop: () => db.close() };
 }
 
-async function createPostgres(): Promise<TestDb> {
-  const base = new URL(testDatabaseUrl as string);
-  const name = `shoal_t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+/**
+ * Creates, migrates and hands out a fresh database on a Postgres server;
+ * `drop()` removes it. Shared by the tests and the benchmarks.
+ * @param serverUrl any database URL on the server (the new database is created beside it).
+ */
+export async function createPostgresDb(serverUrl: string, prefix = 'shoal_t'): Promise<TestDb> {
+  const base = new URL(serverUrl);
+  const name = `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
   const admin = postgres(base.toString(), { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
   const url = new URL(base);
@@ -44,6 +49,8 @@ async function createPostgres(): Promise<TestDb> {
     },
   };
 }
+
+const createPostgres = () => createPostgresDb(testDatabaseUrl as string);
 
 /** The drivers to run storage tests on, honouring the skip/fail rule for Postgres. */
 export function driverCases(): DriverCase[] {
