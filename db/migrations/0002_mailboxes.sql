@@ -240,3 +240,10 @@ create table notifications (
   read_at timestamptz
 );
 create index notifications_user_idx on notifications (user_id, created_at desc);
+
+-- Fixed-window rate limits shared by every process (mail server probes, …).
+create table rate_limits (
+  key text primary key,
+  window_start timestamptz not null,
+  count integer not null
+);

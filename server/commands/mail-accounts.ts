@@ -13,6 +13,7 @@ import {
   replaceFromAddresses,
   type MailAccountRow,
 } from '../../db/queries/mail-accounts';
+import { countUse } from '../../db/queries/rate-limits';
 import { ERROR_CODES, type ConnectionTestDto } from '../../sync/api';
 import type { Auth, Deps } from '../context';
 import { HttpError, notFound } from '../errors';
@@ -23,6 +24,29 @@ import { createAccountSecrets } from '../secrets/account-secrets';
 
 function passwordHint(provider: string): string | null {
   return findPreset(provider)?.passwordHint ?? null;
+}
+
+/** Probes per person per window: each one makes the server dial a host the person chose. */
+export const PROBE_LIMIT = { count: 20, windowMs: 10 * 60_000 } as const;
+
+/**
+ * Counts a probe against the person's allowance.
+ * @throws {HttpError} 429 `too_many_attempts` with Retry-After once the window is used up.
+ */
+export async function limitProbes(deps: Deps, auth: Auth): Promise<void> {
+  const now = deps.now();
+  const use = await countUse(deps.db, `mail-probe:${auth.user.id}`, now, PROBE_LIMIT.windowMs);
+  if (use.count <= PROBE_LIMIT.count) {
+    return;
+  }
+  const seconds = Math.max(1, Math.ceil((use.windowStart.getTime() + PROBE_LIMIT.windowMs - now.getTime()) / 1000));
+  throw new HttpError(
+    429,
+    ERROR_CODES.tooManyAttempts,
+    `Too many connection tests; try again in ${Math.ceil(seconds / 60)} minute${seconds > 60 ? 's' : ''}`,
+    undefined,
+    { 'Retry-After': String(seconds) },
+  );
 }
 
 /** Probes both servers with the given settings; nothing is stored. */
@@ -73,6 +97,7 @@ export async function connectMailAccount(deps: Deps, auth: Auth, input: ValidMai
     throw new HttpError(400, ERROR_CODES.validationFailed, `provider: unknown provider ${input.provider}`, 'provider');
   }
   const fromAddresses = await checkFromAddresses(deps, orgId, input);
+  await limitProbes(deps, auth);
   const failure = firstFailure(await testMailSettings(deps, input));
   if (failure) {
     throw new HttpError(422, ERROR_CODES.connectionFailed, failure.message, failure.field);

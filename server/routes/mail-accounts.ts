@@ -8,6 +8,7 @@ import type { MailAccountListDto, PresetListDto } from '../../sync/api';
 import {
   connectMailAccount,
   disconnectMailAccount,
+  limitProbes,
   manageableAccount,
   testMailSettings,
 } from '../commands/mail-accounts';
@@ -26,8 +27,9 @@ export const mailAccountRoutes = new Hono<AppEnv>()
     return c.json(body);
   })
   .post('/test-connection', async (c) => {
-    requireAuth(c.var.auth);
+    const auth = requireAuth(c.var.auth);
     const input = await readJson(c, MailAccountSchema);
+    await limitProbes(c.var.deps, auth);
     return c.json(await testMailSettings(c.var.deps, input));
   })
   .get('/accounts', async (c) => {
