@@ -11,22 +11,30 @@ import { findAccountSecrets, findMailAccount, setAccountHealth, type MailAccount
 import { listFolders, upsertFolder } from '../../db/queries/mail-folders';
 import type { Db, Lease } from '../../db/types';
 import { classifyConnectionError } from '../mail/connection-errors';
-import { imapOptions, type EndpointSettings } from '../mail/connection';
+import { imapOptions, PROBE_TIMEOUTS, type EndpointSettings } from '../mail/connection';
 import { openAccountSecrets } from '../secrets/account-secrets';
 import type { Keyring } from '../secrets/keyring';
-import { reconnectDelay, throttleHint } from './backoff';
+import { BACKOFF, reconnectDelay, throttleHint } from './backoff';
 import { planFolders, syncOrder } from './folders';
 import { syncFolderPass, type MessageSink } from './sync-folder';
 
 export interface WorkerOptions {
   /** How often folders other than the inbox are re-synced. */
   folderIntervalMs: number;
-  /** NOOP watchdog period; a NOOP unanswered within it means the socket is dead. */
+  /**
+   * Longest a half-open socket goes unnoticed. Idle, a NOOP is sent every half
+   * period and must come back within the other half; during a pass, imapflow's
+   * socket timeout (capped at half the period) does the same.
+   */
   watchdogMs: number;
   /** imapflow's auto-IDLE delay after the last command. */
   idleDelayMs: number;
   /** How long to wait before retrying a lease another process holds. */
   leaseRetryMs: number;
+  /** First reconnect delay (default BACKOFF.baseMs); doubles per failed attempt. */
+  reconnectBaseMs?: number;
+  /** Reconnect delay cap (default BACKOFF.maxMs). */
+  reconnectMaxMs?: number;
 }
 
 export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
@@ -106,7 +114,8 @@ export class AccountWorker {
         await this.recordFailure(account, error);
       }
       if (!this.stopped) {
-        await this.sleep(reconnectDelay(this.attempts++, Math.random, throttleHint(this.lastError)));
+        const limits = { baseMs: this.options.reconnectBaseMs ?? BACKOFF.baseMs, maxMs: this.options.reconnectMaxMs ?? BACKOFF.maxMs };
+        await this.sleep(reconnectDelay(this.attempts++, Math.random, throttleHint(this.lastError), limits));
       }
     }
   }
@@ -137,7 +146,15 @@ export class AccountWorker {
   /** One connection's life: connect, catch up, then IDLE and poll until it breaks or we stop. */
   private async session(account: MailAccountRow): Promise<void> {
     const settings = await this.endpoint(account);
-    const client = new ImapFlow({ ...imapOptions(settings), qresync: true, autoIdleDelay: this.options.idleDelayMs, maxIdleTime: 4 * 60_000 });
+    // During a pass the NOOP watchdog does not run; imapflow's inactivity timer (NOOP after one
+    // quiet period, drop after a second) must then find a half-open socket within watchdogMs too.
+    const timeouts = { ...PROBE_TIMEOUTS, socketMs: Math.min(PROBE_TIMEOUTS.socketMs, this.probeMs()) };
+    const client = new ImapFlow({
+      ...imapOptions(settings, timeouts),
+      qresync: true,
+      autoIdleDelay: this.options.idleDelayMs,
+      maxIdleTime: 4 * 60_000,
+    });
     this.client = client;
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     client.on('error', (error: unknown) => this.log().warn({ err: error }, 'imap connection error'));
@@ -157,6 +174,8 @@ export class AccountWorker {
     await setAccountHealth(this.deps.db, account.id, { status: 'syncing', code: null, message: null, at: this.deps.now() });
     const folders = await this.discoverFolders(client, account);
     await this.passAll(client, folders);
+    // Caught up: the connection is healthy, so the next failure backs off from the start again.
+    this.attempts = 0;
     await setAccountHealth(this.deps.db, account.id, { status: 'idle', code: null, message: null, at: this.deps.now() });
     await this.watch(client, folders, closed);
   }
@@ -220,7 +239,7 @@ export class AccountWorker {
       this.wake?.();
     });
     while (!this.stopped && !broken) {
-      await this.sleep(Math.min(this.options.watchdogMs, Math.max(0, nextFolderPass - Date.now())));
+      await this.sleep(Math.min(this.probeMs(), Math.max(0, nextFolderPass - Date.now())));
       if (this.stopped || broken) {
         break;
       }
@@ -242,11 +261,16 @@ export class AccountWorker {
     }
   }
 
-  /** A NOOP that does not come back within the watchdog period means a half-open socket. */
+  /** Half the watchdog period: a probe sent that often and answered within as long finds a dead socket within the period. */
+  private probeMs(): number {
+    return Math.max(1, Math.floor(this.options.watchdogMs / 2));
+  }
+
+  /** A NOOP that does not come back within half the watchdog period means a half-open socket. */
   private async watchdog(client: ImapFlow): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('watchdog: NOOP unanswered, the connection is half-open')), this.options.watchdogMs);
+      timer = setTimeout(() => reject(new Error('watchdog: NOOP unanswered, the connection is half-open')), this.probeMs());
     });
     try {
       await Promise.race([client.noop(), timeout]);
@@ -271,7 +295,9 @@ export class AccountWorker {
       port: account.imapPort,
       security: account.imapSecurity,
     });
-    this.log().warn({ code: problem.code, attempt: this.attempts }, 'mailbox sync interrupted');
+    // An unclassified failure is usually ours (a query, a bug), not the network: keep the error itself.
+    const detail = problem.code === 'unknown' ? { err: error } : {};
+    this.log().warn({ code: problem.code, attempt: this.attempts, ...detail }, 'mailbox sync interrupted');
     await setAccountHealth(this.deps.db, account.id, {
       status: 'error',
       code: problem.code,

@@ -6,16 +6,27 @@
 
 export const BACKOFF = { baseMs: 1_000, maxMs: 5 * 60_000 } as const;
 
+export interface BackoffLimits {
+  baseMs: number;
+  maxMs: number;
+}
+
 /**
  * The wait before reconnect attempt `attempt` (0-based).
  * @param random a [0, 1) source, injectable for tests.
  * @param throttleMs the server's suggested wait, when it sent one.
+ * @param limits first delay and cap; fault-injection tests shrink them.
  */
-export function reconnectDelay(attempt: number, random: () => number = Math.random, throttleMs: number | null = null): number {
-  const ceiling = Math.min(BACKOFF.maxMs, BACKOFF.baseMs * 2 ** Math.min(attempt, 20));
+export function reconnectDelay(
+  attempt: number,
+  random: () => number = Math.random,
+  throttleMs: number | null = null,
+  limits: BackoffLimits = BACKOFF,
+): number {
+  const ceiling = Math.min(limits.maxMs, limits.baseMs * 2 ** Math.min(attempt, 20));
   const jittered = Math.round(ceiling / 2 + random() * (ceiling / 2));
   if (throttleMs !== null && throttleMs > 0) {
-    return Math.min(BACKOFF.maxMs, Math.max(throttleMs, jittered));
+    return Math.min(limits.maxMs, Math.max(throttleMs, jittered));
   }
   return jittered;
 }

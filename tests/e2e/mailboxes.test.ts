@@ -69,7 +69,7 @@ describe.runIf(browserAvailable() && dovecotAvailable())('mailboxes e2e in Chrom
     await page.getByRole('button', { name: 'Create organization' }).click();
     await page.waitForURL(/\/inbox$/);
 
-    await page.getByRole('link', { name: 'Mailboxes' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Mailboxes' }).click();
     await page.getByRole('heading', { level: 1, name: 'Mailboxes' }).waitFor();
     await page.getByRole('heading', { name: 'No mailbox connected yet' }).waitFor();
     await page.getByRole('link', { name: 'Connect a mailbox' }).first().click();
