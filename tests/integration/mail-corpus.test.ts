@@ -11,6 +11,7 @@ import { CORPUS_SIZE, loadCorpus } from '../helpers/corpus';
 import { driverCases, type TestDb } from '../helpers/db';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../helpers/dovecot';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
+import { connectLoopbackAccount } from '../helpers/mail-account';
 
 const FAST = { folderIntervalMs: 60_000, watchdogMs: 30_000, idleDelayMs: 1_000, leaseRetryMs: 300 };
 /** Measured on 2 cores: about 10 s on Postgres and 18 s on PGlite, so both drivers get the full corpus. */
@@ -42,20 +43,7 @@ describe.runIf(dovecotAvailable()).each(cases)('initial sync of $size corpus mes
     h = await createHarness(t.db, { SIGNUP: 'open', MAIL_ALLOW_PRIVATE_HOSTS: 'true' });
     const api = client(h.app);
     const admin = await signUpAdmin(api, 'alice@acme.test');
-    const created = await api.post<{ id: string }>(
-      '/api/mail/accounts',
-      {
-        email: 'alice@acme.test',
-        provider: 'custom',
-        imap: { host: '127.0.0.1', port: dovecot.port, security: 'none', user: 'alice', password: 'alice-pw' },
-        smtp: { host: '127.0.0.1', port: sink.port, security: 'none' },
-        smtpSameCredentials: true,
-        storeSent: false,
-      },
-      { cookie: admin.cookie },
-    );
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    accountId = created.body.id;
+    accountId = await connectLoopbackAccount(api, admin.cookie, { imapPort: dovecot.port, smtpPort: sink.port });
   });
 
   afterAll(async () => {

@@ -21,6 +21,7 @@ import { dovecotAvailable, startDovecot, type Dovecot } from '../helpers/dovecot
 import { seededRandom, testSeed } from '../helpers/fault-proxy';
 import { prerequisite } from '../helpers/prereq';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
+import { waitFor, connectLoopbackAccount } from '../helpers/mail-account';
 
 const MIN_KILLS = 12;
 /** Past its progress target a child lives up to this much longer, so the kill lands at any phase of a batch. */
@@ -31,18 +32,6 @@ const CHILD = fileURLToPath(new URL('../helpers/sync-child.ts', import.meta.url)
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const randomKey = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64');
 
-async function waitFor<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await probe();
-  while (!ok(last)) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value ${JSON.stringify(last)}`);
-    }
-    await sleep(25);
-    last = await probe();
-  }
-  return last;
-}
 
 /** Seeded kill points: stored-message counts spread over the whole sync, ascending. */
 function killTargets(random: () => number, count: number, size: number): number[] {
@@ -172,20 +161,7 @@ describe.runIf(dovecotAvailable() && postgresCase !== undefined)('kill -9 during
     const h = await createHarness(t.db, { SIGNUP: 'open', MAIL_ALLOW_PRIVATE_HOSTS: 'true', MAIL_KEKS: keks, MESSAGE_ID_KEY: messageIdKey });
     const api = client(h.app);
     const admin = await signUpAdmin(api, 'alice@acme.test');
-    const created = await api.post<{ id: string }>(
-      '/api/mail/accounts',
-      {
-        email: 'alice@acme.test',
-        provider: 'custom',
-        imap: { host: '127.0.0.1', port: dovecot.port, security: 'none', user: 'alice', password: 'alice-pw' },
-        smtp: { host: '127.0.0.1', port: sink.port, security: 'none' },
-        smtpSameCredentials: true,
-        storeSent: false,
-      },
-      { cookie: admin.cookie },
-    );
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    accountId = created.body.id;
+    accountId = await connectLoopbackAccount(api, admin.cookie, { imapPort: dovecot.port, smtpPort: sink.port });
   });
 
   afterAll(async () => {

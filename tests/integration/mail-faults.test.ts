@@ -26,6 +26,7 @@ import {
   type FaultProxy,
 } from '../helpers/fault-proxy';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
+import { waitFor, connectLoopbackAccount } from '../helpers/mail-account';
 
 const WATCHDOG_MS = 1_500;
 /** Scheduling slack on top of the watchdog: timers, the close, and a loaded 2-core box. */
@@ -47,18 +48,6 @@ const IDLE_TRIALS = 5;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-async function waitFor<T>(what: string, probe: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await probe();
-  while (!ok(last)) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value ${JSON.stringify(last)}`);
-    }
-    await sleep(20);
-    last = await probe();
-  }
-  return last;
-}
 
 /** An echo server: whatever a client sends comes back, so each fault is visible end to end. */
 async function startEcho(): Promise<{ server: Server; port: number }> {
@@ -268,20 +257,7 @@ describe.runIf(dovecotAvailable())('mailbox sync through a faulty network', () =
     h = await createHarness(t.db, { SIGNUP: 'open', MAIL_ALLOW_PRIVATE_HOSTS: 'true' });
     const api = client(h.app);
     const admin = await signUpAdmin(api, 'alice@acme.test');
-    const created = await api.post<{ id: string }>(
-      '/api/mail/accounts',
-      {
-        email: 'alice@acme.test',
-        provider: 'custom',
-        imap: { host: '127.0.0.1', port: proxy.port, security: 'none', user: 'alice', password: 'alice-pw' },
-        smtp: { host: '127.0.0.1', port: sink.port, security: 'none' },
-        smtpSameCredentials: true,
-        storeSent: false,
-      },
-      { cookie: admin.cookie },
-    );
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    accountId = created.body.id;
+    accountId = await connectLoopbackAccount(api, admin.cookie, { imapPort: proxy.port, smtpPort: sink.port });
     console.info(`[mail-faults] driver ${driver.name}; Dovecot :${dovecot.port} behind proxy :${proxy.port}`);
   });
 
@@ -391,7 +367,11 @@ describe.runIf(dovecotAvailable())('mailbox sync through a faulty network', () =
     expect(report.unlocated).toBe(0);
     expect(folder?.backfillDone).toBe(true);
     expect(folder?.uidnext).toBe(status.uidnext);
-    for (const ms of blackholeDetectMs) {
+    // A blackhole that lands on a connection already being torn down by an earlier fault has no
+    // detection of its own to time; the ones that could be timed must all be within the watchdog.
+    const timed = blackholeDetectMs.filter((ms) => Number.isFinite(ms));
+    expect(timed.length).toBeGreaterThan(0);
+    for (const ms of timed) {
       expect(ms).toBeLessThanOrEqual(WATCHDOG_MS + DETECTION_MARGIN_MS);
     }
   }, 170_000);

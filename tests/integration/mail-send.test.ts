@@ -14,23 +14,12 @@ import { addPerson, client, createHarness, signUpAdmin, type Client, type Harnes
 import { driverCases, type TestDb } from '../helpers/db';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../helpers/dovecot';
 import { startSmtpSink, type SinkUser, type SmtpSink } from '../helpers/smtp-sink';
+import { waitFor } from '../helpers/mail-account';
 
 const FAST = { folderIntervalMs: 400, watchdogMs: 3_000, idleDelayMs: 100, leaseRetryMs: 300 };
 const ATTACHMENT = Buffer.from('%PDF-1.4 price list: 40 seats at 30 EUR\n'.repeat(20));
 const ORIGINAL_SUBJECT = 'Quarterly pricing for Acme';
 
-async function waitFor<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await probe();
-  while (!ok(last)) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(last)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-    last = await probe();
-  }
-  return last;
-}
 
 /** Carol's mail to Alice, cc Dave and Alice's own sales alias, with a PDF attached. */
 function originalMessage(): string {

@@ -10,6 +10,7 @@ import { HAM_GROUPS, loadCorpus } from '../helpers/corpus';
 import { driverCases, type TestDb } from '../helpers/db';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../helpers/dovecot';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
+import { connectLoopbackAccount } from '../helpers/mail-account';
 
 interface Row {
   uid: number;
@@ -51,19 +52,7 @@ describe.runIf(dovecotAvailable() && driver !== undefined)('threading compared w
     h = await createHarness(t.db, { SIGNUP: 'open', MAIL_ALLOW_PRIVATE_HOSTS: 'true' });
     const api = client(h.app);
     const admin = await signUpAdmin(api, 'alice@acme.test');
-    const created = await api.post<{ id: string }>(
-      '/api/mail/accounts',
-      {
-        email: 'alice@acme.test',
-        provider: 'custom',
-        imap: { host: '127.0.0.1', port: dovecot.port, security: 'none', user: 'alice', password: 'alice-pw' },
-        smtp: { host: '127.0.0.1', port: sink.port, security: 'none' },
-        smtpSameCredentials: true,
-        storeSent: false,
-      },
-      { cookie: admin.cookie },
-    );
-    accountId = created.body.id;
+    accountId = await connectLoopbackAccount(api, admin.cookie, { imapPort: dovecot.port, smtpPort: sink.port });
     manager = new SyncManager(
       { db: t.db, keyring: h.deps.keyring, log: h.deps.log, now: () => new Date() },
       { folderIntervalMs: 60_000, watchdogMs: 30_000, idleDelayMs: 1_000, leaseRetryMs: 500 },
