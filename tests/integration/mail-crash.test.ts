@@ -44,6 +44,7 @@ interface Child {
   spawnedAt: number;
   stderr: string[];
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  started: Promise<void>;
 }
 
 /** Dovecot serves Maildir files with CRLF line ends, and the raw hash is taken over what it serves. */
@@ -133,11 +134,20 @@ describe.runIf(dovecotAvailable() && postgresCase !== undefined)('kill -9 during
     });
     const stderr: string[] = [];
     proc.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-    proc.stdout.resume();
+    // The child says "started" once its SIGTERM handler is in place; a graceful stop must wait for it.
+    let out = '';
+    const started = new Promise<void>((resolve) => {
+      proc.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('"event":"started"')) {
+          resolve();
+        }
+      });
+    });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       proc.once('exit', (code, signal) => resolve({ code, signal })),
     );
-    const child = { proc, spawnedAt: Date.now(), stderr, exited };
+    const child = { proc, spawnedAt: Date.now(), stderr, exited, started };
     children.add(child);
     void exited.then(() => children.delete(child));
     return child;
@@ -207,6 +217,7 @@ describe.runIf(dovecotAvailable() && postgresCase !== undefined)('kill -9 during
     const last = spawnChild();
     await waitFor('the last child to finish', progress, (p) => p.done && p.stored >= CORPUS_SIZE, 150_000);
     console.info(`[mail-crash] seed ${seed}: ${targets.length} kills, sync complete after ${Date.now() - started} ms`);
+    await last.started;
     last.proc.kill('SIGTERM');
     expect((await last.exited).code).toBe(0);
 
