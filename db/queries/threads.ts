@@ -3,6 +3,7 @@
  * Conversations and the per-organization Message-ID table (with phantoms),
  * scoped by organization in every lookup.
  */
+import { insertDecisionRows, insertMessageIdRows, insertThreadRows, touchThreadRows } from './ingest-batch';
 import type { Queryable } from '../types';
 
 export interface ThreadHit {
@@ -62,23 +63,12 @@ export async function threadsBySubjects(
 
 /** Creates an empty thread. */
 export async function insertThread(q: Queryable, t: { id: string; orgId: string; subject: string; normalizedSubject: string }): Promise<void> {
-  await q.query('insert into threads (id, org_id, subject, normalized_subject) values ($1, $2, $3, $4)', [
-    t.id,
-    t.orgId,
-    t.subject,
-    t.normalizedSubject,
-  ]);
+  await insertThreadRows(q, [t]);
 }
 
-/** Counts a new message into its thread. */
+/** Counts one new message into its thread. */
 export async function touchThread(q: Queryable, threadId: string, at: Date): Promise<void> {
-  await q.query(
-    `update threads set message_count = message_count + 1,
-       first_message_at = least(coalesce(first_message_at, $2), $2),
-       last_message_at = greatest(coalesce(last_message_at, $2), $2)
-     where id = $1`,
-    [threadId, at],
-  );
+  await touchThreadRows(q, [{ threadId, added: 1, first: at, last: at }]);
 }
 
 /**
@@ -102,7 +92,7 @@ export async function mergeThreads(q: Queryable, into: string, from: readonly st
   await q.query('update threads set merged_into = $1, message_count = 0 where id = any($2::uuid[])', [into, others]);
 }
 
-/** Records this message's own Message-ID (turning a phantom real) and phantoms for what it references. */
+/** Records one message's own Message-ID (turning a phantom real) and phantoms for what it references. */
 export async function recordMessageIds(
   q: Queryable,
   orgId: string,
@@ -111,31 +101,14 @@ export async function recordMessageIds(
   own: string | null,
   referenced: readonly string[],
 ): Promise<void> {
-  if (own) {
-    await q.query(
-      `insert into org_message_ids (org_id, header_message_id, thread_id, message_id) values ($1, $2, $3, $4)
-       on conflict (org_id, header_message_id) do update set message_id = excluded.message_id, thread_id = excluded.thread_id
-       where org_message_ids.message_id is null`,
-      [orgId, own, threadId, messageId],
-    );
-  }
-  const refs = [...new Set(referenced)].filter((r) => r !== own);
-  if (refs.length > 0) {
-    await q.query(
-      `insert into org_message_ids (org_id, header_message_id, thread_id)
-       select $1, r, $2 from unnest($3::text[]) as r on conflict do nothing`,
-      [orgId, threadId, refs],
-    );
-  }
+  const phantoms = [...new Set(referenced)].filter((r) => r !== own).map((headerId) => ({ headerId, threadId }));
+  await insertMessageIdRows(q, orgId, own ? [{ headerId: own, threadId, messageId }] : [], phantoms);
 }
 
-/** Why a message is in its thread. */
+/** Why one message is in its thread. */
 export async function recordThreadDecision(
   q: Queryable,
   d: { orgId: string; messageId: string; threadId: string; reason: string; detail: Record<string, unknown> },
 ): Promise<void> {
-  await q.query(
-    'insert into thread_decisions (id, org_id, message_id, thread_id, reason, detail) values ($1, $2, $3, $4, $5, $6::text::jsonb)',
-    [crypto.randomUUID(), d.orgId, d.messageId, d.threadId, d.reason, JSON.stringify(d.detail)],
-  );
+  await insertDecisionRows(q, [d]);
 }
