@@ -2,8 +2,53 @@
  * @module db/bulk
  * Multi-row INSERT … VALUES for both drivers: one round trip for a whole
  * batch instead of one per row, chunked under Postgres's 65,535-parameter cap.
+ * Plain appends of large rows go through binary COPY instead (`copyRows`).
  */
-import type { Queryable } from './types';
+import { encodeCopyRows, type CopyType } from './copy-binary';
+import type { Queryable, Tx } from './types';
+
+/** A column and the type its values are sent as. */
+export interface TypedColumn {
+  name: string;
+  type: CopyType;
+}
+
+/** Casts that let a text parameter of each type reach its column (insertRows' `name::cast` form). */
+const PARAM_CASTS: Record<CopyType, string> = {
+  uuid: '',
+  text: '',
+  'text[]': '::text[]',
+  jsonb: '::text::jsonb',
+  timestamptz: '::timestamptz',
+  int4: '',
+  int8: '::bigint',
+  bool: '',
+  bytea: '::bytea',
+};
+
+/** The same typed columns in the form `insertRows` takes. */
+export function castColumns(columns: readonly TypedColumn[]): string[] {
+  return columns.map((c) => `${c.name}${PARAM_CASTS[c.type]}`);
+}
+
+/**
+ * Appends rows with one binary COPY: no ON CONFLICT, so only for rows that
+ * must not exist yet (fresh ids); a conflict fails the statement.
+ * @param rows one array of values per row, in the columns' order; jsonb as JSON text.
+ */
+export async function copyRows(tx: Tx, table: string, columns: readonly TypedColumn[], rows: readonly (readonly unknown[])[]): Promise<void> {
+  if (rows.length === 0) {
+    return;
+  }
+  await tx.copyFrom(
+    table,
+    columns.map((c) => c.name),
+    encodeCopyRows(
+      columns.map((c) => c.type),
+      rows,
+    ),
+  );
+}
 
 const MAX_PARAMS = 60_000;
 

@@ -21,6 +21,13 @@ export type DriverName = (typeof DRIVERS)[keyof typeof DRIVERS];
 export interface Tx extends Queryable {
   /** Runs a script of several statements without parameters (migrations). */
   exec(script: string): Promise<void>;
+  /**
+   * Bulk-loads rows with `COPY table (columns) FROM STDIN (FORMAT binary)`.
+   * @param data the whole binary COPY stream (signature, header, tuples, trailer) in chunks,
+   *   as `db/copy-binary.ts` encodes it.
+   * @throws when the server rejects the data; inside a transaction, the transaction is then aborted.
+   */
+  copyFrom(table: string, columns: readonly string[], data: readonly Uint8Array[]): Promise<void>;
 }
 
 /**

@@ -21,6 +21,12 @@ export async function openPglite(dataDir?: string): Promise<Db> {
     async exec(script: string) {
       await target.exec(script);
     },
+    async copyFrom(table: string, columns: readonly string[], data: readonly Uint8Array[]) {
+      // PGlite has no STDIN: COPY reads the query's blob as the file /dev/blob.
+      // The chunks are plain ArrayBuffer views (never shared memory), which is all Blob asks.
+      const blob = new Blob(data.map((chunk) => chunk as Uint8Array<ArrayBuffer>));
+      await target.query(`copy ${table} (${columns.join(', ')}) from '/dev/blob' with (format binary)`, [], { blob });
+    },
   });
   const root = wrap(pg);
   // One process owns an embedded database, so an in-process set is the whole lock table.
@@ -44,6 +50,7 @@ export async function openPglite(dataDir?: string): Promise<Db> {
     driver: 'pglite',
     query: root.query,
     exec: root.exec,
+    copyFrom: root.copyFrom,
     // PGlite is a single connection with an internal mutex, so transactions
     // are serialised; that is the embedded trade-off, not a bug.
     transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),

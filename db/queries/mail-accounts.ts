@@ -28,7 +28,11 @@ export interface MailAccountRow {
   status: 'pending' | 'syncing' | 'idle' | 'error' | 'disabled';
   healthCode: string | null;
   healthMessage: string | null;
+  healthHint: string | null;
+  /** Since when the current status and code hold. */
   healthAt: Date | null;
+  /** When the worker last checked the account (every pass, watchdog NOOP and failure). */
+  healthCheckedAt: Date | null;
   syncDone: number;
   syncTotal: number;
   initialSyncCompletedAt: Date | null;
@@ -40,7 +44,8 @@ const COLUMNS = `a.id, a.org_id as "orgId", a.owner_id as "ownerId", a.label, a.
   a.imap_host as "imapHost", a.imap_port as "imapPort", a.imap_security as "imapSecurity", a.imap_user as "imapUser",
   a.smtp_host as "smtpHost", a.smtp_port as "smtpPort", a.smtp_security as "smtpSecurity", a.smtp_user as "smtpUser",
   a.auth_kind as "authKind", (a.smtp_secret is null) as "smtpSameCredentials", a.store_sent as "storeSent",
-  a.status, a.health_code as "healthCode", a.health_message as "healthMessage", a.health_at as "healthAt",
+  a.status, a.health_code as "healthCode", a.health_message as "healthMessage",
+  a.health_hint as "healthHint", a.health_at as "healthAt", a.health_checked_at as "healthCheckedAt",
   a.sync_done as "syncDone", a.sync_total as "syncTotal",
   a.initial_sync_completed_at as "initialSyncCompletedAt", a.created_at as "createdAt",
   coalesce((select json_agg(json_build_object('address', f.address, 'name', f.display_name, 'isDefault', f.is_default)
@@ -135,17 +140,95 @@ export async function findAccountSecrets(q: Queryable, id: string): Promise<Acco
   return rows[0] ?? null;
 }
 
-/** Records the latest health line and sync status. */
-export async function setAccountHealth(
-  q: Queryable,
-  id: string,
-  health: { status: MailAccountRow['status']; code: string | null; message: string | null; at: Date },
-): Promise<void> {
+export interface AccountHealth {
+  status: MailAccountRow['status'];
+  code: string | null;
+  message: string | null;
+  hint: string | null;
+  at: Date;
+}
+
+/**
+ * Records a check's outcome: status, code, message and hint. `health_at`
+ * only moves when the status or code changes (the right-hand side reads
+ * the row as it was), `health_checked_at` on every call.
+ */
+export async function setAccountHealth(q: Queryable, id: string, health: AccountHealth): Promise<void> {
   await q.query(
-    `update mail_accounts set status = $2, health_code = $3, health_message = $4, health_at = $5, updated_at = now()
+    `update mail_accounts set
+       health_at = case when status is distinct from $2 or health_code is distinct from $3 or health_at is null
+         then $6 else health_at end,
+       status = $2, health_code = $3, health_message = $4, health_hint = $5, health_checked_at = $6, updated_at = now()
      where id = $1`,
-    [id, health.status, health.code, health.message, health.at],
+    [id, health.status, health.code, health.message, health.hint, health.at],
   );
+}
+
+/** Records a check that found nothing new: the account is as healthy as it was. */
+export async function recordHealthCheck(q: Queryable, id: string, at: Date): Promise<void> {
+  await q.query('update mail_accounts set health_checked_at = $2 where id = $1', [id, at]);
+}
+
+/** New values for an account's settings; only the given fields change. */
+export interface MailAccountPatch {
+  label?: string;
+  imapHost?: string;
+  imapPort?: number;
+  imapSecurity?: Security;
+  imapUser?: string;
+  smtpHost?: string;
+  smtpPort?: number;
+  smtpSecurity?: Security;
+  smtpUser?: string;
+  authKind?: 'password' | 'oauth2';
+  /** Sealed with the account's data key. */
+  imapSecret?: string;
+  /** Sealed; null: outgoing uses the incoming credentials. */
+  smtpSecret?: string | null;
+  storeSent?: boolean;
+  /** Back to `pending` with a clean health line (new incoming settings, not yet tried by the worker). */
+  resetHealth?: Date;
+}
+
+const PATCH_COLUMNS: Record<Exclude<keyof MailAccountPatch, 'resetHealth'>, string> = {
+  label: 'label',
+  imapHost: 'imap_host',
+  imapPort: 'imap_port',
+  imapSecurity: 'imap_security',
+  imapUser: 'imap_user',
+  smtpHost: 'smtp_host',
+  smtpPort: 'smtp_port',
+  smtpSecurity: 'smtp_security',
+  smtpUser: 'smtp_user',
+  authKind: 'auth_kind',
+  imapSecret: 'imap_secret',
+  smtpSecret: 'smtp_secret',
+  storeSent: 'store_sent',
+};
+
+/** Updates an account's settings. @returns false when no such account exists in the organization. */
+export async function updateMailAccount(q: Queryable, orgId: string, id: string, patch: MailAccountPatch): Promise<boolean> {
+  const sets = ['updated_at = now()'];
+  const params: unknown[] = [orgId, id];
+  for (const [key, column] of Object.entries(PATCH_COLUMNS)) {
+    const value = patch[key as keyof typeof PATCH_COLUMNS];
+    if (value !== undefined) {
+      params.push(value);
+      sets.push(`${column} = $${params.length}`);
+    }
+  }
+  if (patch.resetHealth) {
+    params.push(patch.resetHealth);
+    sets.push(
+      `status = case when status = 'disabled' then status else 'pending' end`,
+      `health_code = null, health_message = null, health_hint = null, health_at = $${params.length}`,
+    );
+  }
+  const rows = await q.query<{ id: string }>(
+    `update mail_accounts set ${sets.join(', ')} where org_id = $1 and id = $2 returning id`,
+    params,
+  );
+  return rows.length > 0;
 }
 
 /** Deletes an account and everything Shoal mirrored from it (never anything on the server). */

@@ -15,10 +15,13 @@ export interface FolderRow {
   backfillLowUid: number | null;
   backfillDone: boolean;
   messageCount: number;
+  /** When expunges were last found by a full UID diff (QRESYNC passes leave it alone). */
+  lastFullSyncAt: Date | null;
 }
 
 const COLUMNS = `id, account_id as "accountId", path, role, uidvalidity, uidnext, highest_modseq as "highestModseq",
-  backfill_low_uid as "backfillLowUid", backfill_done as "backfillDone", message_count as "messageCount"`;
+  backfill_low_uid as "backfillLowUid", backfill_done as "backfillDone", message_count as "messageCount",
+  last_full_sync_at as "lastFullSyncAt"`;
 
 /** Creates or refreshes a folder row from LIST. */
 export async function upsertFolder(
@@ -50,7 +53,11 @@ export async function findFolder(q: Queryable, id: string): Promise<FolderRow | 
 export async function updateFolder(
   q: Queryable,
   id: string,
-  patch: Partial<Pick<FolderRow, 'uidvalidity' | 'uidnext' | 'highestModseq' | 'backfillLowUid' | 'backfillDone' | 'messageCount'>> & {
+  patch: Partial<
+    Pick<FolderRow, 'uidvalidity' | 'uidnext' | 'highestModseq' | 'backfillLowUid' | 'backfillDone' | 'messageCount'> & {
+      lastFullSyncAt: Date;
+    }
+  > & {
     synced?: boolean;
   },
 ): Promise<void> {
@@ -61,6 +68,7 @@ export async function updateFolder(
     backfillLowUid: 'backfill_low_uid',
     backfillDone: 'backfill_done',
     messageCount: 'message_count',
+    lastFullSyncAt: 'last_full_sync_at',
   };
   const sets: string[] = [];
   const params: unknown[] = [id];

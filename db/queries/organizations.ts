@@ -1,15 +1,17 @@
 /**
  * @module db/queries/organizations
  */
+import type { RecordAccess } from '../../sync/sharing';
 import type { Queryable } from '../types';
 
 export interface OrganizationRow {
   id: string;
   name: string;
+  recordAccess: RecordAccess;
   createdAt: Date;
 }
 
-const COLUMNS = 'id, name, created_at as "createdAt"';
+const COLUMNS = 'id, name, record_access as "recordAccess", created_at as "createdAt"';
 
 /** Inserts an organization. */
 export async function insertOrganization(q: Queryable, org: { id: string; name: string }): Promise<OrganizationRow> {
@@ -38,4 +40,17 @@ export async function countOrganizations(q: Queryable): Promise<number> {
  */
 export async function lockOrganizationCreation(q: Queryable): Promise<void> {
   await q.query('select pg_advisory_xact_lock($1)', [0x5_40a1_0002]);
+}
+
+/** Sets who can access the organization's records. @returns the organization, or null when it does not exist. */
+export async function updateRecordAccess(
+  q: Queryable,
+  id: string,
+  recordAccess: RecordAccess,
+): Promise<OrganizationRow | null> {
+  const rows = await q.query<OrganizationRow>(
+    `update organizations set record_access = $2 where id = $1 returning ${COLUMNS}`,
+    [id, recordAccess],
+  );
+  return rows[0] ?? null;
 }

@@ -132,6 +132,34 @@ export async function findSentFromShoal(q: Queryable, accountId: string, headerM
   return rows[0]?.id ?? null;
 }
 
+/** A message Shoal sent, as sync needs it to recognise the server's copies of it. */
+export interface SentFromShoalRow {
+  id: string;
+  headerMessageId: string;
+  messageKey: string;
+  fromAddress: string | null;
+}
+
+/**
+ * The messages Shoal sent from this account with any of these Message-IDs,
+ * whatever their key by now: one query per stored batch.
+ */
+export async function findSentFromShoalByHeaderIds(
+  q: Queryable,
+  orgId: string,
+  accountId: string,
+  headerMessageIds: readonly string[],
+): Promise<SentFromShoalRow[]> {
+  if (headerMessageIds.length === 0) {
+    return [];
+  }
+  return q.query<SentFromShoalRow>(
+    `select id, header_message_id as "headerMessageId", message_key as "messageKey", from_address as "fromAddress"
+     from messages where org_id = $1 and header_message_id = any($3::text[]) and account_id = $2 and sent_from_shoal`,
+    [orgId, accountId, [...new Set(headerMessageIds)]],
+  );
+}
+
 /** Flags a stored message as sent from Shoal (also when sync stored the provider's copy first). */
 export async function markSentFromShoal(q: Queryable, messageId: string): Promise<void> {
   await q.query(`update messages set sent_from_shoal = true, direction = 'outbound' where id = $1`, [messageId]);
@@ -141,11 +169,17 @@ export async function markSentFromShoal(q: Queryable, messageId: string): Promis
  * Re-keys a sent message to the server's stable id (`id:<emailId>`), the key
  * sync will compute for its copy. Skipped when sync already stored that key.
  */
-export async function rekeyMessage(q: Queryable, accountId: string, messageId: string, emailId: string): Promise<void> {
+export async function rekeyMessage(
+  q: Queryable,
+  accountId: string,
+  messageId: string,
+  emailId: string,
+  gmThreadId: string | null = null,
+): Promise<void> {
   await q.query(
-    `update messages set message_key = $3, email_id = $4 where id = $1 and account_id = $2
+    `update messages set message_key = $3, email_id = $4, gm_thread_id = coalesce($5, gm_thread_id) where id = $1 and account_id = $2
        and not exists (select 1 from messages o where o.account_id = $2 and o.message_key = $3)`,
-    [messageId, accountId, `id:${emailId}`, emailId],
+    [messageId, accountId, `id:${emailId}`, emailId, gmThreadId],
   );
 }
 
