@@ -5,6 +5,8 @@
  * them, so a change on either side fails the type-check of the other.
  */
 
+import type { RecordAccess } from './sharing';
+
 export const ROLES = ['admin', 'manager', 'rep'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -21,6 +23,9 @@ export const ERROR_CODES = {
   notFound: 'not_found',
   conflict: 'conflict',
   emailTaken: 'email_taken',
+  addressTaken: 'address_taken',
+  alreadyConverted: 'already_converted',
+  invalidCsv: 'invalid_csv',
   signupClosed: 'signup_closed',
   inviteInvalid: 'invite_invalid',
   inviteExpired: 'invite_expired',
@@ -29,21 +34,26 @@ export const ERROR_CODES = {
   connectionFailed: 'connection_failed',
   fromAddressNotAllowed: 'from_address_not_allowed',
   lastAdmin: 'last_admin',
+  settingLocked: 'setting_locked',
   deactivated: 'account_deactivated',
   payloadTooLarge: 'payload_too_large',
   internal: 'internal_error',
   unavailable: 'unavailable',
+  mailboxSecretUnavailable: 'mailbox_secret_unavailable',
 } as const;
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
 
 /** Body of every error response. `field` is the dotted path of the offending input, when there is one. */
 export interface ApiErrorBody {
-  error: { code: ErrorCode; message: string; field?: string };
+  /** `details` carries machine-readable context for some codes (e.g. `address_taken`: the record that has the address). */
+  error: { code: ErrorCode; message: string; field?: string; details?: Record<string, string> };
 }
 
 export interface OrgDto {
   id: string;
   name: string;
+  /** Who can access records: everyone (public) or owner, their managers and shares (private). */
+  recordAccess: RecordAccess;
 }
 
 export interface PersonDto {
@@ -206,6 +216,30 @@ export interface ConnectionTestDto {
   smtp: ProbeResultDto;
 }
 
+/** Update a mailbox's settings; everything is optional and a secret left out keeps the stored one. */
+export interface MailAccountUpdateInput {
+  /** An empty label falls back to the address. */
+  label?: string;
+  /** How the account signs in; switching needs the new incoming secret (and the outgoing one, unless shared). */
+  authKind?: MailAuthKind;
+  /** `password` is the password, app password or (authKind oauth2) access token. */
+  imap?: Partial<ServerSettingsDto> & { user?: string; password?: string };
+  smtp?: Partial<ServerSettingsDto> & { user?: string; password?: string };
+  smtpSameCredentials?: boolean;
+  storeSent?: boolean;
+  /** Replaces the From addresses; row 0 is the mailbox's own address. */
+  fromAddresses?: { address: string; name?: string | null }[];
+}
+
+export const MAIL_AUTH_KINDS = ['password', 'oauth2'] as const;
+export type MailAuthKind = (typeof MAIL_AUTH_KINDS)[number];
+
+/**
+ * The `details` of a 422 `connection_failed`: for every server that refused,
+ * `<imap|smtp>.code`, `<imap|smtp>.message` and, when there is one, `<imap|smtp>.hint`.
+ */
+export type ConnectionFailureDetails = Partial<Record<`${'imap' | 'smtp'}.${'code' | 'message' | 'hint'}`, string>>;
+
 export const MAIL_ACCOUNT_STATUSES = ['pending', 'syncing', 'idle', 'error', 'disabled'] as const;
 export type MailAccountStatus = (typeof MAIL_ACCOUNT_STATUSES)[number];
 
@@ -218,9 +252,11 @@ export interface MailAccountDto {
   imap: ServerSettingsDto & { user: string };
   smtp: ServerSettingsDto & { user: string };
   smtpSameCredentials: boolean;
+  authKind: MailAuthKind;
   storeSent: boolean;
   status: MailAccountStatus;
-  health: { code: string | null; message: string | null; at: string | null };
+  /** `since`: when this status and code began; `checkedAt`: the latest check, whatever its outcome. */
+  health: { code: string | null; message: string | null; hint: string | null; since: string | null; checkedAt: string | null };
   progress: { done: number; total: number };
   initialSyncCompletedAt: string | null;
   fromAddresses: { address: string; name: string | null; isDefault: boolean }[];

@@ -1,0 +1,81 @@
+/**
+ * @module sync/doc/projection
+ * Writes what a person may see into their document as a diff: a key is set
+ * only when its value changed and deleted when it left the desired content,
+ * so a rebuild of an unchanged projection adds nothing to the document and a
+ * lost thread is purged by gc. Pure: the server builds the desired content,
+ * this module only compares and writes.
+ */
+import * as Y from 'yjs';
+import { fieldKey, MAPS, parseFieldKey, THREAD_FIELDS, type MapName } from './schema';
+
+/** JSON with object keys sorted, so equal values compare equal whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/** The root map of one part of the document. */
+export function docMap(doc: Y.Doc, name: MapName): Y.Map<unknown> {
+  return doc.getMap<unknown>(name);
+}
+
+/**
+ * Sets or deletes (value `undefined`) the given keys where they differ.
+ * @returns how many keys changed. Call inside a transaction.
+ */
+export function writeEntries(doc: Y.Doc, name: MapName, entries: Iterable<readonly [string, unknown]>): number {
+  const map = docMap(doc, name);
+  let changed = 0;
+  for (const [key, value] of entries) {
+    if (value === undefined) {
+      if (map.has(key)) {
+        map.delete(key);
+        changed += 1;
+      }
+      continue;
+    }
+    if (!map.has(key) || canonicalJson(map.get(key)) !== canonicalJson(value)) {
+      map.set(key, value);
+      changed += 1;
+    }
+  }
+  return changed;
+}
+
+/**
+ * Makes the keys of `name` that `inScope` selects equal `desired`: changed
+ * ones set, missing ones added, the rest of the scope deleted.
+ * @returns how many keys changed.
+ */
+export function reconcileMap(doc: Y.Doc, name: MapName, desired: ReadonlyMap<string, unknown>, inScope: (key: string) => boolean = () => true): number {
+  const map = docMap(doc, name);
+  const stale = [...map.keys()].filter((key) => inScope(key) && !desired.has(key));
+  return writeEntries(doc, name, [...desired.entries(), ...stale.map((key) => [key, undefined] as const)]);
+}
+
+/** Every `fields` key of a thread. */
+export function fieldKeysOf(threadId: string): string[] {
+  return THREAD_FIELDS.map((f) => fieldKey(threadId, f));
+}
+
+/** A scope selecting the `fields` keys of some threads. */
+export function fieldScope(threadIds: ReadonlySet<string>): (key: string) => boolean {
+  return (key) => {
+    const parsed = parseFieldKey(key);
+    return parsed !== null && threadIds.has(parsed.threadId);
+  };
+}
+
+/** Removes a thread and its fields from the document (visibility lost). @returns keys removed. */
+export function removeThreads(doc: Y.Doc, threadIds: Iterable<string>): number {
+  let changed = 0;
+  for (const id of threadIds) {
+    changed += writeEntries(doc, MAPS.threads, [[id, undefined]]);
+    changed += writeEntries(doc, MAPS.fields, fieldKeysOf(id).map((k) => [k, undefined] as const));
+  }
+  return changed;
+}
