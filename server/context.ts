@@ -9,6 +9,9 @@ import type { Db } from '../db/types';
 import type { SessionInfo } from './auth/session';
 import type { MailSync } from './ingest/sync-manager';
 import type { Keyring } from './secrets/keyring';
+import type { ChangeSink } from './sync/projection/changes';
+import type { SessionEvents } from './sync/transport/session-events';
+import type { SyncTransport } from './sync/transport/transport';
 import type { Config } from './env';
 
 /** Built once at boot and shared by all requests. */
@@ -22,6 +25,12 @@ export interface Deps {
   mailSync?: MailSync;
   /** The clock, injectable so tests can move time (session expiry, invite expiry, throttling). */
   now: () => Date;
+  /** Where commands publish domain changes for the sync fan-out, after commit; absent where nothing listens. */
+  changes?: ChangeSink;
+  /** Told when sessions end, so live sync sockets close (all processes); absent where nothing listens. */
+  sessionEvents?: SessionEvents;
+  /** The `/sync` WebSocket; absent in processes (and tests) without a document host. */
+  sync?: SyncTransport;
 }
 
 export interface Auth {

@@ -102,6 +102,18 @@ const EnvSchema = z.object({
   MAIL_KEKS: kekList.optional(),
   MAIL_KEK_ACTIVE: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be a key id from MAIL_KEKS').optional(),
   MESSAGE_ID_KEY: base64Key(32).optional(),
+  SYNC_WINDOW_DAYS: z.coerce
+    .number({ error: 'must be a number of days' })
+    .int('must be a whole number of days')
+    .min(1, 'must be at least 1 day')
+    .max(3650, 'must be at most 3650 days')
+    .default(90),
+  SYNC_MAX_THREADS: z.coerce
+    .number({ error: 'must be a number of threads' })
+    .int('must be a whole number of threads')
+    .min(100, 'must be at least 100')
+    .max(50_000, 'must be at most 50000 (a bigger document loads too slowly in the browser)')
+    .default(5000),
 });
 
 /** Validated configuration. */
@@ -133,6 +145,10 @@ export interface Config {
   mailKekActive: string | null;
   /** HMAC key that signs Shoal's outgoing Message-IDs. Null: from the keyring file. */
   messageIdKey: Uint8Array | null;
+  /** A person's sync document holds the threads with visible activity in this many days (plus open and assigned ones). */
+  syncWindowDays: number;
+  /** …and at most this many threads, newest first; older history comes through the paged API. */
+  syncMaxThreads: number;
 }
 
 /** Every problem found in the environment, one line each. */
@@ -195,5 +211,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     mailKeks,
     mailKekActive: env.MAIL_KEK_ACTIVE ?? mailKeks?.at(-1)?.kid ?? null,
     messageIdKey: env.MESSAGE_ID_KEY ? new Uint8Array(Buffer.from(env.MESSAGE_ID_KEY, 'base64')) : null,
+    syncWindowDays: env.SYNC_WINDOW_DAYS,
+    syncMaxThreads: env.SYNC_MAX_THREADS,
   };
 }

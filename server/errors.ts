@@ -9,6 +9,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from 'pino';
 import { ERROR_CODES, type ApiErrorBody, type ErrorCode } from '../sync/api';
+import { SecretError } from './secrets/envelope';
 
 /** An expected failure: status, stable code, a message safe to show a person. */
 export class HttpError extends Error {
@@ -19,6 +20,7 @@ export class HttpError extends Error {
     message: string,
     readonly field?: string,
     readonly headers?: Record<string, string>,
+    readonly details?: Record<string, string>,
   ) {
     super(message);
   }
@@ -49,8 +51,19 @@ export function errorHandler(log: Logger) {
 
 function toBody(error: Error): { status: ContentfulStatusCode; json: ApiErrorBody } {
   if (error instanceof HttpError) {
-    const err = { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) };
+    const err = {
+      code: error.code,
+      message: error.message,
+      ...(error.field ? { field: error.field } : {}),
+      ...(error.details ? { details: error.details } : {}),
+    };
     return { status: error.status, json: { error: err } };
+  }
+  if (error instanceof SecretError) {
+    // A mailbox's sealed password needs a key this process does not hold (a KEK removed too early, a restored dump):
+    // the person can act on it by reconnecting the mailbox; it is not a bug in the request.
+    const message = 'This mailbox’s stored password cannot be opened with the keys Shoal has now; reconnect the mailbox or restore its key';
+    return { status: 503, json: { error: { code: ERROR_CODES.mailboxSecretUnavailable, message } } };
   }
   if (error instanceof HTTPException) {
     // Raised by Hono's own middleware (e.g. body limit); keep the status, give it a code.

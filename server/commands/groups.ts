@@ -15,6 +15,7 @@ import {
 import { ERROR_CODES } from '../../sync/api';
 import type { Auth, Deps } from '../context';
 import { HttpError, invalid, notFound } from '../errors';
+import { publishing } from '../sync/projection/changes';
 
 const nameTaken = () => new HttpError(409, ERROR_CODES.conflict, 'A group with this name already exists', 'name');
 
@@ -56,7 +57,7 @@ export function renameGroup(deps: Deps, admin: Auth, id: string, name: string): 
 
 /** Deletes a group. @throws {HttpError} 404. */
 export async function deleteGroup(deps: Deps, admin: Auth, id: string): Promise<void> {
-  if (!(await deleteGroupRow(deps.db, admin.user.orgId, id))) {
+  if (!(await deleteGroupRow(deps.db, admin.user.orgId, id).then(publishing(deps.changes, { kind: 'record-access', orgId: admin.user.orgId })))) {
     throw notFound('Group');
   }
 }
@@ -77,5 +78,5 @@ export function setGroupMembers(deps: Deps, admin: Auth, id: string, userIds: st
     }
     await replaceGroupMembers(tx, id, unique);
     return (await findGroup(tx, orgId, id)) as GroupRow;
-  });
+  }).then(publishing(deps.changes, { kind: 'record-access', orgId }));
 }

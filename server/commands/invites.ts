@@ -20,6 +20,7 @@ import { hashPassword } from '../auth/password';
 import { createSession } from '../auth/session';
 import { hashSecret, issueOpaqueToken } from '../auth/tokens';
 import type { Auth, Deps } from '../context';
+import { publishing } from '../sync/projection/changes';
 import { HttpError, invalid, notFound } from '../errors';
 
 /**
@@ -117,7 +118,7 @@ export async function acceptInvite(
       await markInviteAccepted(tx, invite.id, now);
       const session = await createSession(tx, user.id, now);
       return { userId: user.id, token: session.token, expiresAt: session.session.expiresAt };
-    });
+    }).then(publishing(deps.changes, (joined) => ({ kind: 'people', userIds: [joined.userId], visibility: false })));
   } catch (error) {
     if (isUniqueViolation(error)) {
       throw new HttpError(409, ERROR_CODES.emailTaken, 'An account with this email already exists; log in instead');

@@ -16,13 +16,14 @@ import {
 import { countUse } from '../../db/queries/rate-limits';
 import { ERROR_CODES, type ConnectionTestDto } from '../../sync/api';
 import type { Auth, Deps } from '../context';
-import { HttpError, notFound } from '../errors';
+import { forbidden, HttpError, notFound } from '../errors';
 import { endpointsOf, type ValidMailAccountInput } from '../mail/account-input';
 import { testConnection } from '../mail/connection';
 import { CUSTOM_PROVIDER, findPreset } from '../mail/presets';
 import { createAccountSecrets } from '../secrets/account-secrets';
 
-function passwordHint(provider: string): string | null {
+/** The provider's advice for a refused password (app passwords, OAuth). */
+export function passwordHint(provider: string): string | null {
   return findPreset(provider)?.passwordHint ?? null;
 }
 
@@ -58,20 +59,45 @@ export async function testMailSettings(deps: Deps, input: ValidMailAccountInput)
   });
 }
 
-function firstFailure(result: ConnectionTestDto): { field: 'imap' | 'smtp'; message: string } | null {
-  for (const field of ['imap', 'smtp'] as const) {
-    const probe = result[field];
-    if (!probe.ok) {
-      const hint = probe.problem.hint ? ` ${probe.problem.hint}` : '';
-      return { field, message: `${probe.problem.message}${hint}` };
+/**
+ * The refusal for a probe that failed: 422 `connection_failed`, `field`
+ * naming the first server that refused and `details` (ConnectionFailureDetails)
+ * every one of them, each with its code, message and hint apart.
+ * @returns null when every probed server accepted.
+ */
+export function probeFailure(result: ConnectionTestDto): HttpError | null {
+  const failed = (['imap', 'smtp'] as const).flatMap((server) => {
+    const probe = result[server];
+    return probe.ok ? [] : [{ server, problem: probe.problem }];
+  });
+  const first = failed[0];
+  if (!first) {
+    return null;
+  }
+  const details: Record<string, string> = {};
+  for (const { server, problem } of failed) {
+    details[`${server}.code`] = problem.code;
+    details[`${server}.message`] = problem.message;
+    if (problem.hint) {
+      details[`${server}.hint`] = problem.hint;
     }
   }
-  return null;
+  const message = failed.map(({ problem }) => (problem.hint ? `${problem.message} ${problem.hint}` : problem.message)).join(' ');
+  return new HttpError(422, ERROR_CODES.connectionFailed, message, first.server, undefined, details);
 }
 
-async function checkFromAddresses(deps: Deps, orgId: string, input: ValidMailAccountInput) {
-  const domains = new Set([...(await listOrgDomains(deps.db, orgId)), input.email.split('@')[1]]);
-  const requested = input.fromAddresses ?? [];
+/**
+ * The account's From addresses: its own address first (the default), then
+ * the requested ones, each on one of the organization's domains.
+ * @throws {HttpError} 400 `from_address_not_allowed` naming the row.
+ */
+export async function checkFromAddresses(
+  deps: Deps,
+  orgId: string,
+  email: string,
+  requested: readonly { address: string; name?: string | null }[] = [],
+) {
+  const domains = new Set([...(await listOrgDomains(deps.db, orgId)), email.split('@')[1]]);
   requested.forEach((entry, index) => {
     if (!domains.has(entry.address.split('@')[1])) {
       throw new HttpError(
@@ -82,25 +108,25 @@ async function checkFromAddresses(deps: Deps, orgId: string, input: ValidMailAcc
       );
     }
   });
-  const all = [{ address: input.email, name: null as string | null }, ...requested.map((r) => ({ address: r.address, name: r.name ?? null }))];
+  const all = [{ address: email, name: null as string | null }, ...requested.map((r) => ({ address: r.address, name: r.name ?? null }))];
   const unique = [...new Map(all.map((a) => [a.address, a])).values()];
   return unique.map((a, i) => ({ ...a, isDefault: i === 0 }));
 }
 
 /**
  * Connects a mailbox for the signed-in person after a successful probe.
- * @throws {HttpError} 422 `connection_failed` naming imap or smtp; 400 for a foreign From address; 409 when already connected.
+ * @throws {HttpError} 422 `connection_failed` with every refusing server; 400 for a foreign From address; 409 when already connected.
  */
 export async function connectMailAccount(deps: Deps, auth: Auth, input: ValidMailAccountInput): Promise<MailAccountRow> {
   const orgId = auth.user.orgId;
   if (input.provider !== CUSTOM_PROVIDER && !findPreset(input.provider)) {
     throw new HttpError(400, ERROR_CODES.validationFailed, `provider: unknown provider ${input.provider}`, 'provider');
   }
-  const fromAddresses = await checkFromAddresses(deps, orgId, input);
+  const fromAddresses = await checkFromAddresses(deps, orgId, input.email, input.fromAddresses);
   await limitProbes(deps, auth);
-  const failure = firstFailure(await testMailSettings(deps, input));
+  const failure = probeFailure(await testMailSettings(deps, input));
   if (failure) {
-    throw new HttpError(422, ERROR_CODES.connectionFailed, failure.message, failure.field);
+    throw failure;
   }
   const id = crypto.randomUUID();
   const { imap, smtp } = endpointsOf(input);
@@ -140,6 +166,7 @@ export async function connectMailAccount(deps: Deps, auth: Auth, input: ValidMai
     throw error;
   }
   await deps.mailSync?.ensure(account.id);
+  deps.changes?.publish({ kind: 'account', accountId: account.id, ownerId: account.ownerId });
   return account;
 }
 
@@ -156,6 +183,20 @@ export async function manageableAccount(deps: Deps, auth: Auth, id: string): Pro
 }
 
 /**
+ * Finds an account only its owner may change. Admins see every account's
+ * settings and health, never its credentials, so they may not change it
+ * either: a new server with the stored password would hand them the secret.
+ * @throws {HttpError} 403 for an admin who is not the owner; 404 for anyone else.
+ */
+export async function ownedAccount(deps: Deps, auth: Auth, id: string): Promise<MailAccountRow> {
+  const account = await manageableAccount(deps, auth, id);
+  if (account.ownerId !== auth.user.id) {
+    throw forbidden('Only the person who connected this mailbox can change its settings');
+  }
+  return account;
+}
+
+/**
  * Disconnects a mailbox: removes Shoal's copy, never anything on the mail server.
  * @throws {HttpError} 404.
  */
@@ -163,4 +204,5 @@ export async function disconnectMailAccount(deps: Deps, auth: Auth, id: string):
   const account = await manageableAccount(deps, auth, id);
   await deps.mailSync?.stop(account.id);
   await deleteMailAccount(deps.db, auth.user.orgId, account.id);
+  deps.changes?.publish({ kind: 'account', accountId: account.id, ownerId: account.ownerId, orgId: account.orgId, removed: true });
 }

@@ -17,6 +17,7 @@ import { findManagerCycle } from '../../sync/org-chart';
 import { invalidateUserSessions } from '../auth/session';
 import type { Auth, Deps } from '../context';
 import { HttpError, invalid, notFound } from '../errors';
+import { publishing } from '../sync/projection/changes';
 
 async function personOrThrow(q: Queryable, orgId: string, id: string): Promise<UserWithGroupsRow> {
   const person = await findUserInOrg(q, orgId, id);
@@ -71,22 +72,28 @@ export async function updatePerson(
     }
     await updateUser(tx, orgId, id, patch);
     return personOrThrow(tx, orgId, id);
-  });
+  }).then(publishing(deps.changes, { kind: 'people', orgId, userIds: [id], visibility: patch.managerId !== undefined }));
 }
 
 /**
- * Deactivates a person and ends all their sessions at once.
+ * Deactivates a person and ends all their sessions at once, live sync sockets included.
  * @throws {HttpError} 404, 409 `last_admin`.
  */
 export async function deactivatePerson(deps: Deps, admin: Auth, id: string): Promise<UserWithGroupsRow> {
   const orgId = admin.user.orgId;
-  return deps.db.transaction(async (tx) => {
-    const person = await personOrThrow(tx, orgId, id);
-    await assertNotLastAdmin(tx, person, 'deactivated');
+  const { person, ended } = await deps.db.transaction(async (tx) => {
+    const found = await personOrThrow(tx, orgId, id);
+    await assertNotLastAdmin(tx, found, 'deactivated');
     await updateUser(tx, orgId, id, { active: false });
-    await invalidateUserSessions(tx, id);
-    return personOrThrow(tx, orgId, id);
+    const sessionIds = await invalidateUserSessions(tx, id);
+    return { person: await personOrThrow(tx, orgId, id), ended: sessionIds };
   });
+  // After commit: a socket reconnecting from here on no longer validates.
+  deps.sessionEvents?.revoked(ended);
+  deps.sessionEvents?.userDeactivated(id);
+  // The rules ignore deactivation: only the directory and the person's own (now emptied) document change.
+  deps.changes?.publish({ kind: 'people', orgId, userIds: [id], visibility: false });
+  return person;
 }
 
 /**
@@ -99,5 +106,5 @@ export async function reactivatePerson(deps: Deps, admin: Auth, id: string): Pro
     await personOrThrow(tx, orgId, id);
     await updateUser(tx, orgId, id, { active: true });
     return personOrThrow(tx, orgId, id);
-  });
+  }).then(publishing(deps.changes, { kind: 'people', orgId, userIds: [id], visibility: false }));
 }

@@ -191,6 +191,8 @@ async function attempt(deps: Deps, account: MailAccountRow, id: string): Promise
     throw new HttpError(field === 'smtp' ? 502 : 422, ERROR_CODES.connectionFailed, message, field);
   }
   const row = (await findOutbound(deps.db, id)) as OutboundRow;
+  // Stored as sent at once: the thread shows it before the Sent copy syncs.
+  deps.changes?.publish({ kind: 'messages', accountId: account.id, threadIds: row.threadId ? [row.threadId] : [] });
   return { status: outcome.kind === 'sent' ? 201 : 202, body: presentOutbound(row) };
 }
 

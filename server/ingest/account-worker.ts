@@ -7,7 +7,7 @@
  */
 import { ImapFlow } from 'imapflow';
 import type { Logger } from 'pino';
-import { findAccountSecrets, findMailAccount, setAccountHealth, type MailAccountRow } from '../../db/queries/mail-accounts';
+import { findAccountSecrets, findMailAccount, recordHealthCheck, setAccountHealth, type MailAccountRow } from '../../db/queries/mail-accounts';
 import { listFolders, upsertFolder } from '../../db/queries/mail-folders';
 import type { Db, Lease } from '../../db/types';
 import { classifyConnectionError } from '../mail/connection-errors';
@@ -16,6 +16,7 @@ import { openAccountSecrets } from '../secrets/account-secrets';
 import type { Keyring } from '../secrets/keyring';
 import { BACKOFF, reconnectDelay, throttleHint } from './backoff';
 import { planFolders, syncOrder } from './folders';
+import { FULL_DIFF_INTERVAL_MS } from './sync-changes';
 import { syncFolderPass, type MessageSink } from './sync-folder';
 
 export interface WorkerOptions {
@@ -35,6 +36,14 @@ export interface WorkerOptions {
   reconnectBaseMs?: number;
   /** Reconnect delay cap (default BACKOFF.maxMs). */
   reconnectMaxMs?: number;
+  /**
+   * Whether to enable QRESYNC when the server offers it (default: yes, except
+   * iCloud). Off, every pass finds expunges by a full UID diff: for servers
+   * whose VANISHED answers cannot be trusted.
+   */
+  qresync?: boolean;
+  /** How often a full UID diff runs even with QRESYNC (default FULL_DIFF_INTERVAL_MS, a day). */
+  fullDiffIntervalMs?: number;
 }
 
 export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
@@ -55,6 +64,11 @@ export interface WorkerDeps {
 }
 
 type Wake = () => void;
+
+/** iCloud sends malformed VANISHED responses (Mailspring turns QRESYNC off there too). */
+function qresyncTrusted(imapHost: string): boolean {
+  return !/(^|\.)mail\.me\.com$/i.test(imapHost);
+}
 
 /** One account's sync loop; `start()` returns at once, `stop()` ends it and releases the lease. */
 export class AccountWorker {
@@ -151,7 +165,7 @@ export class AccountWorker {
     const timeouts = { ...PROBE_TIMEOUTS, socketMs: Math.min(PROBE_TIMEOUTS.socketMs, this.probeMs()) };
     const client = new ImapFlow({
       ...imapOptions(settings, timeouts),
-      qresync: true,
+      qresync: this.options.qresync ?? qresyncTrusted(account.imapHost),
       autoIdleDelay: this.options.idleDelayMs,
       maxIdleTime: 4 * 60_000,
     });
@@ -166,17 +180,21 @@ export class AccountWorker {
       this.inboxDirty = true;
       this.wake?.();
     });
-    client.on('expunge', () => {
+    client.on('expunge', (event) => {
+      // VANISHED (EARLIER) answers our own CHANGEDSINCE fetch during a pass: nothing new to wake for.
+      if (event.earlier) {
+        return;
+      }
       this.inboxDirty = true;
       this.wake?.();
     });
     await client.connect();
-    await setAccountHealth(this.deps.db, account.id, { status: 'syncing', code: null, message: null, at: this.deps.now() });
+    await setAccountHealth(this.deps.db, account.id, { status: 'syncing', code: null, message: null, hint: null, at: this.deps.now() });
     const folders = await this.discoverFolders(client, account);
     await this.passAll(client, folders);
     // Caught up: the connection is healthy, so the next failure backs off from the start again.
     this.attempts = 0;
-    await setAccountHealth(this.deps.db, account.id, { status: 'idle', code: null, message: null, at: this.deps.now() });
+    await setAccountHealth(this.deps.db, account.id, { status: 'idle', code: null, message: null, hint: null, at: this.deps.now() });
     await this.watch(client, folders, closed);
   }
 
@@ -206,6 +224,7 @@ export class AccountWorker {
       const result = await syncFolderPass(
         { db: this.deps.db, client, sink: this.deps.sink, stableIds: this.stableIds(client), shouldStop: () => this.stopped },
         folder.id,
+        { fullDiffIntervalMs: this.options.fullDiffIntervalMs ?? FULL_DIFF_INTERVAL_MS, now: this.deps.now() },
       );
       if (result.stored || result.expunged || result.uidValidityReset) {
         this.log().info({ folder: folder.path, ...result }, 'folder synced');
@@ -244,6 +263,7 @@ export class AccountWorker {
         break;
       }
       await this.watchdog(client);
+      await this.checked();
       if (this.inboxDirty) {
         this.inboxDirty = false;
         await this.passOne(client, inbox);
@@ -253,12 +273,18 @@ export class AccountWorker {
       if (Date.now() >= nextFolderPass) {
         await this.passAll(client, folders);
         await client.mailboxOpen(inbox.path, { readOnly: true });
+        await this.checked();
         nextFolderPass = Date.now() + this.options.folderIntervalMs;
       }
     }
     if (broken && !this.stopped) {
       throw new Error('connection closed');
     }
+  }
+
+  /** The connection answered: the health line's "last checked" moves even though nothing else changed. */
+  private async checked(): Promise<void> {
+    await recordHealthCheck(this.deps.db, this.accountId, this.deps.now());
   }
 
   /** Half the watchdog period: a probe sent that often and answered within as long finds a dead socket within the period. */
@@ -301,7 +327,8 @@ export class AccountWorker {
     await setAccountHealth(this.deps.db, account.id, {
       status: 'error',
       code: problem.code,
-      message: problem.hint ? `${problem.message} ${problem.hint}` : problem.message,
+      message: problem.message,
+      hint: problem.hint,
       at: this.deps.now(),
     }).catch(() => {});
   }

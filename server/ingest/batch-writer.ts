@@ -5,11 +5,11 @@
  */
 import { findFolder, updateFolder, type FolderRow } from '../../db/queries/mail-folders';
 import {
+  copyMessageRows,
   existingMessageKeys,
   insertDecisionRows,
   insertLocationRows,
   insertMessageIdRows,
-  insertMessageRows,
   insertParticipantRows,
   insertQuarantineRows,
   insertThreadRows,
@@ -120,7 +120,7 @@ export class BatchWriter {
     const tx = this.tx;
     await insertQuarantineRows(tx, this.quarantines);
     await insertThreadRows(tx, this.threads);
-    await insertMessageRows(tx, this.messages);
+    await copyMessageRows(tx, this.messages);
     await insertParticipantRows(tx, this.participants);
     const phantoms = [...this.phantoms.values()].filter((p) => !this.ownIds.has(p.headerId));
     await insertMessageIdRows(tx, this.ctx.orgId, [...this.ownIds.values()], phantoms);

@@ -7,6 +7,7 @@
 import { basename } from 'node:path';
 import { updateFolder, upsertFolder } from '../../db/queries/mail-folders';
 import type { Db } from '../../db/types';
+import { applyRulesAfterBatch } from '../conversion/apply-rules';
 import type { Keyring } from '../secrets/keyring';
 import { describeSource, readSource } from './import-source';
 import { createMessageStore } from './store-messages';
@@ -59,6 +60,7 @@ export async function importMessages(
   let done = 0;
   const flush = async () => {
     await store.storeBatch({ ...folder, uidvalidity }, uidvalidity, batch, {});
+    await applyRulesAfterBatch({ db }, accountId, folder, uidvalidity, batch);
     done += batch.length;
     batch = [];
     onProgress({ done, total });

@@ -7,6 +7,7 @@
  * prefetched per batch and writes are multi-row, so a batch costs a handful
  * of round trips rather than a dozen per message.
  */
+import { analyzeIngestTables, preferLz4 } from '../../db/queries/ingest-batch';
 import { mergeThreads } from '../../db/queries/threads';
 import type { Db, Tx } from '../../db/types';
 import { participantsOf, type AccountContext } from './account-context';
@@ -14,6 +15,7 @@ import { BatchLookup } from './batch-lookup';
 import { BatchWriter } from './batch-writer';
 import { findSignedThreadId } from './message-id';
 import { parseMessage, type ParsedMessage, type ParseResult } from './parse-message';
+import { linkSentCopies } from './sent-copies';
 import { normalizeSubject } from './subject';
 import type { FetchedMessage, FolderCheckpoint, MessageSink } from './sync-folder';
 import { decideThread, subjectWindowMs } from './threading';
@@ -74,6 +76,7 @@ async function prefetchSubjects(lookup: BatchLookup, items: readonly Item[]): Pr
 async function storeItems(tx: Tx, ctx: AccountContext, folderId: string, uidvalidity: number, items: Item[]): Promise<void> {
   const writer = new BatchWriter(tx, ctx, folderId, uidvalidity);
   const known = await writer.existingKeys(items.map((i) => i.key));
+  await linkSentCopies(tx, ctx, items, known);
   const lookup = new BatchLookup(tx, ctx.orgId);
   await lookup.prefetch(items.flatMap((i) => [...(i.parsed.headerMessageId ? [i.parsed.headerMessageId] : []), ...referencedIds(i.parsed)]));
   await prefetchSubjects(lookup, items);
@@ -125,6 +128,7 @@ export function createMessageStore(
   ctx: AccountContext,
   parse: (raw: Uint8Array) => Promise<ParseResult> = (raw) => parseMessage(raw),
 ): MessageSink {
+  const statistics = analyzeSchedule(db);
   // Parses started by prepare(), so the next batch parses while this one is written.
   const started = new WeakMap<FetchedMessage, Promise<ParseResult>>();
   const parsing = (m: FetchedMessage) => started.get(m) ?? parse(m.source);
@@ -137,6 +141,7 @@ export function createMessageStore(
     async storeBatch(folder, uidvalidity, messages, checkpoint: FolderCheckpoint) {
       const parsed = await Promise.all(messages.map(parsing));
       await db.transaction(async (tx) => {
+        await preferLz4(tx);
         const writer = new BatchWriter(tx, ctx, folder.id, uidvalidity);
         const stored = await writer.storedUids(messages.map((m) => m.uid));
         const items: Item[] = [];
@@ -155,6 +160,30 @@ export function createMessageStore(
         await storeItems(tx, ctx, folder.id, uidvalidity, items);
         await writer.advanceCheckpoint(checkpoint);
       });
+      await statistics.stored(messages.length);
+    },
+  };
+}
+
+/** Stored messages before the first statistics refresh; each later one waits for twice as many. */
+const FIRST_ANALYZE_AT = 256;
+
+/**
+ * Refreshes table statistics as this store's messages double (256, 512, …),
+ * so a first sync into a fresh database is planned for the tables it is
+ * building, and a long-running store analyzes only a handful of times.
+ */
+function analyzeSchedule(db: Db): { stored(count: number): Promise<void> } {
+  let total = 0;
+  let next = FIRST_ANALYZE_AT;
+  return {
+    async stored(count) {
+      total += count;
+      if (total < next) {
+        return;
+      }
+      next = total * 2;
+      await analyzeIngestTables(db);
     },
   };
 }

@@ -7,8 +7,10 @@
  * crash at any point resumes without loss or duplicates.
  */
 import type { FetchMessageObject, ImapFlow } from 'imapflow';
-import { findFolder, knownUids, removeLocations, resetFolderUidValidity, setLocationFlags, updateFolder, type FolderRow } from '../../db/queries/mail-folders';
+import { findFolder, resetFolderUidValidity, updateFolder, type FolderRow } from '../../db/queries/mail-folders';
 import type { Db } from '../../db/types';
+import { ReadAhead } from './read-ahead';
+import { FULL_DIFF_INTERVAL_MS, searchUids, syncChanges, type ChangeOptions, type ExpungeSource } from './sync-changes';
 
 export const BACKFILL_BATCH = 100;
 
@@ -42,6 +44,8 @@ export interface FolderPassResult {
   expunged: number;
   flagsChanged: number;
   uidValidityReset: boolean;
+  /** How expunges were found; null when the pass stopped before looking. */
+  expungeSource: ExpungeSource | null;
 }
 
 export interface PassContext {
@@ -83,20 +87,6 @@ async function fetchMessages(ctx: PassContext, range: string, minUid: number): P
   return out.sort((a, b) => a.uid - b.uid);
 }
 
-/**
- * UID SEARCH that fails loudly. imapflow resolves `undefined` or `false`
- * instead of throwing when the connection has just dropped (no mailbox is
- * selected any more) or the server refused; read as "no messages", that would
- * expunge every stored location or end the backfill with mail still unread.
- */
-async function searchUids(ctx: PassContext, query: Parameters<ImapFlow['search']>[0]): Promise<number[]> {
-  const result = await ctx.client.search(query, { uid: true });
-  if (!Array.isArray(result)) {
-    throw new Error('UID SEARCH gave no answer: the connection closed or the server refused it');
-  }
-  return result;
-}
-
 async function syncNewMail(ctx: PassContext, folder: FolderRow, uidvalidity: number, serverUidNext: number): Promise<number> {
   const from = folder.uidnext;
   if (from === null || serverUidNext <= from) {
@@ -114,6 +104,38 @@ async function syncNewMail(ctx: PassContext, folder: FolderRow, uidvalidity: num
   return stored;
 }
 
+/** Fetched but not yet stored, in raw bytes: how far IMAP may run ahead of the database. */
+const READ_AHEAD_BYTES = 2 * 1024 * 1024;
+/** One transaction takes what is waiting up to this much, so a slow store writes fewer, larger ones. */
+const STORE_MAX_BYTES = 1536 * 1024;
+const STORE_MAX_MESSAGES = 3 * BACKFILL_BATCH;
+
+interface FetchedChunk {
+  messages: FetchedMessage[];
+  bytes: number;
+  lowestUid: number;
+  last: boolean;
+}
+
+/** Fetches the chunks in order into `ahead`, parsing each as it lands, until done, stopped or closed. */
+async function fetchAhead(ctx: PassContext, chunks: readonly number[][], ahead: ReadAhead<FetchedChunk>): Promise<void> {
+  try {
+    for (const [i, chunk] of chunks.entries()) {
+      if (!(await ahead.room()) || ctx.shouldStop()) {
+        break;
+      }
+      const lowestUid = chunk.at(-1) as number;
+      const messages = await fetchMessages(ctx, chunk.join(','), lowestUid);
+      ctx.sink.prepare?.(messages);
+      const bytes = messages.reduce((sum, m) => sum + m.source.byteLength, 0);
+      ahead.push({ messages, bytes, lowestUid, last: i === chunks.length - 1 });
+    }
+    ahead.end();
+  } catch (error) {
+    ahead.end(error);
+  }
+}
+
 async function backfill(ctx: PassContext, folder: FolderRow, uidvalidity: number): Promise<number> {
   if (folder.backfillDone) {
     return 0;
@@ -121,69 +143,49 @@ async function backfill(ctx: PassContext, folder: FolderRow, uidvalidity: number
   const low = folder.backfillLowUid ?? folder.uidnext ?? 1;
   const below = low > 1 ? await searchUids(ctx, { uid: `1:${low - 1}` }) : [];
   const uids = below.filter((uid) => uid < low).sort((a, b) => b - a);
-  let stored = 0;
-  const fetchChunk = async (i: number) => {
-    const chunk = uids.slice(i, i + BACKFILL_BATCH);
-    const messages = await fetchMessages(ctx, chunk.join(','), chunk.at(-1) as number);
-    ctx.sink.prepare?.(messages);
-    return messages;
-  };
-  // The prefetch can fail (the connection dropped) while a batch is being written; unobserved until
-  // the loop awaits it, that rejection would count as unhandled and end the process. The await still throws.
-  const prefetch = (i: number) => {
-    const pending = fetchChunk(i);
-    pending.catch(() => undefined);
-    return pending;
-  };
-  // The next batch downloads while this one is parsed and written: IMAP and the database overlap.
-  let next = uids.length > 0 ? prefetch(0) : null;
-  for (let i = 0; next && !ctx.shouldStop(); i += BACKFILL_BATCH) {
-    const messages = await next;
-    next = i + BACKFILL_BATCH < uids.length ? prefetch(i + BACKFILL_BATCH) : null;
-    const lowest = uids[Math.min(i + BACKFILL_BATCH, uids.length) - 1] as number;
-    await ctx.sink.storeBatch(folder, uidvalidity, messages, { backfillLowUid: lowest, backfillDone: next === null });
-    stored += messages.length;
-  }
-  // A prefetch left over after a stop must still settle before the mailbox lock is released.
-  await next?.catch(() => []);
   if (uids.length === 0) {
     await updateFolder(ctx.db, folder.id, { backfillDone: true, backfillLowUid: low });
+    return 0;
+  }
+  const chunks: number[][] = [];
+  for (let i = 0; i < uids.length; i += BACKFILL_BATCH) {
+    chunks.push(uids.slice(i, i + BACKFILL_BATCH));
+  }
+  // IMAP downloads (and the parse pool parses) ahead while batches are written: network, parsing and the database overlap.
+  const ahead = new ReadAhead<FetchedChunk>(READ_AHEAD_BYTES);
+  const fetching = fetchAhead(ctx, chunks, ahead);
+  let stored = 0;
+  try {
+    for (;;) {
+      const taken = ctx.shouldStop() ? null : await ahead.take(STORE_MAX_BYTES, STORE_MAX_MESSAGES, (c) => c.messages.length);
+      if (!taken) {
+        break;
+      }
+      // Chunks stay in fetch order (newest first, each ascending), the order a batch at a time would store them in.
+      const messages = taken.flatMap((c) => c.messages);
+      const last = taken.at(-1) as FetchedChunk;
+      await ctx.sink.storeBatch(folder, uidvalidity, messages, { backfillLowUid: last.lowestUid, backfillDone: last.last });
+      ahead.release(taken);
+      stored += messages.length;
+    }
+  } finally {
+    // A fetch still running after a stop or a failure must settle before the mailbox lock is released.
+    ahead.close();
+    await fetching;
   }
   return stored;
 }
 
-async function syncFlags(ctx: PassContext, folder: FolderRow, uidvalidity: number, serverModseq: number | null): Promise<number> {
-  const condstore = serverModseq !== null && folder.highestModseq !== null;
-  if (condstore && serverModseq === folder.highestModseq) {
-    return 0;
-  }
-  const options = condstore ? { uid: true, changedSince: BigInt(folder.highestModseq as number) } : { uid: true };
-  const changes: { uid: number; flags: string[]; modseq: number | null }[] = [];
-  for await (const msg of ctx.client.fetch('1:*', { uid: true, flags: true }, options)) {
-    changes.push({ uid: msg.uid, flags: [...(msg.flags ?? [])].sort(), modseq: msg.modseq === undefined ? null : Number(msg.modseq) });
-  }
-  for (const change of changes) {
-    await setLocationFlags(ctx.db, folder.id, uidvalidity, change.uid, change.flags, change.modseq);
-  }
-  return changes.length;
-}
-
-async function syncExpunges(ctx: PassContext, folder: FolderRow, uidvalidity: number): Promise<number> {
-  const known = await knownUids(ctx.db, folder.id, uidvalidity);
-  if (known.length === 0) {
-    return 0;
-  }
-  const onServer = new Set(await searchUids(ctx, { all: true }));
-  const gone = known.filter((uid) => !onServer.has(uid));
-  await removeLocations(ctx.db, folder.id, uidvalidity, gone);
-  return gone.length;
-}
-
 /**
  * Runs one pass over a folder the caller has selected (read-only is enough).
+ * @param changes when a full UID diff is due even with QRESYNC (default: once a day).
  * @returns what changed.
  */
-export async function syncFolderPass(ctx: PassContext, folderId: string): Promise<FolderPassResult> {
+export async function syncFolderPass(
+  ctx: PassContext,
+  folderId: string,
+  changes: ChangeOptions = { fullDiffIntervalMs: FULL_DIFF_INTERVAL_MS, now: new Date() },
+): Promise<FolderPassResult> {
   const mailbox = ctx.client.mailbox;
   if (!mailbox) {
     throw new Error('syncFolderPass needs a selected mailbox');
@@ -208,10 +210,13 @@ export async function syncFolderPass(ctx: PassContext, folderId: string): Promis
   folder = (await findFolder(ctx.db, folderId)) as FolderRow;
   if (ctx.shouldStop()) {
     // The modseq checkpoint only moves once flags were actually read up to it.
-    return { stored: fresh + old, expunged: 0, flagsChanged: 0, uidValidityReset: reset };
+    return { stored: fresh + old, expunged: 0, flagsChanged: 0, uidValidityReset: reset, expungeSource: null };
   }
-  const flagsChanged = await syncFlags(ctx, folder, uidvalidity, serverModseq);
-  const expunged = await syncExpunges(ctx, folder, uidvalidity);
-  await updateFolder(ctx.db, folder.id, { highestModseq: serverModseq ?? undefined, synced: true });
-  return { stored: fresh + old, expunged, flagsChanged, uidValidityReset: reset };
+  const changed = await syncChanges(ctx, folder, uidvalidity, serverModseq, changes);
+  await updateFolder(ctx.db, folder.id, {
+    highestModseq: serverModseq ?? undefined,
+    lastFullSyncAt: changed.expungeSource === 'uid-diff' ? changes.now : undefined,
+    synced: true,
+  });
+  return { stored: fresh + old, uidValidityReset: reset, ...changed };
 }

@@ -8,8 +8,10 @@ import type { Logger } from 'pino';
 import { accountProgress } from '../../db/queries/mail-folders';
 import { completeInitialSync, insertNotification, setAccountProgress } from '../../db/queries/sync-progress';
 import type { Db } from '../../db/types';
+import { applyRulesAfterBatch } from '../conversion/apply-rules';
 import { notifySyncComplete } from '../outbound/notify-sync-complete';
 import type { Keyring } from '../secrets/keyring';
+import { storedBatchChange, type ChangeSink } from '../sync/projection/changes';
 import { AccountWorker, DEFAULT_WORKER_OPTIONS, type WorkerOptions } from './account-worker';
 import { createParsePool, type ParsePool } from './parse-pool';
 import { createMessageStore } from './store-messages';
@@ -20,6 +22,8 @@ export interface SyncManagerDeps {
   keyring: Keyring;
   log: Logger;
   now: () => Date;
+  /** Sync fan-out: told after every stored batch. */
+  changes?: ChangeSink;
 }
 
 /** The part of the manager commands need: start or stop an account's sync. */
@@ -72,7 +76,9 @@ export class SyncManager implements MailSync {
       prepare: (messages) => store.prepare?.(messages),
       storeBatch: async (...args) => {
         await store.storeBatch(...args);
+        await applyRulesAfterBatch(this.deps, accountId, ...args);
         await this.reportProgress(accountId);
+        this.deps.changes?.publish(storedBatchChange(accountId, ...args));
       },
     };
     const worker = new AccountWorker(
@@ -129,6 +135,7 @@ export class SyncManager implements MailSync {
         payload: { accountId, email: owner.email, messages: progress.done },
       });
       this.deps.log.info({ accountId, messages: progress.done }, 'initial sync complete');
+      this.deps.changes?.publish({ kind: 'notifications', userId: owner.ownerId });
       // Off the sync loop (a slow SMTP server must not hold up mirroring); it logs its own failure, never throws.
       void notifySyncComplete(this.deps, accountId, progress.done);
     }

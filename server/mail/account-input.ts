@@ -3,7 +3,7 @@
  * Validation of mailbox settings, shared by "test connection" and "connect".
  */
 import { z } from 'zod';
-import { MAIL_SECURITY, type MailAccountInput } from '../../sync/api';
+import { MAIL_AUTH_KINDS, MAIL_SECURITY, type MailAccountInput, type MailAccountUpdateInput } from '../../sync/api';
 import { EmailSchema } from '../schemas';
 import type { EndpointSettings } from './connection';
 
@@ -23,6 +23,10 @@ const ServerSchema = z.object({
 
 const Secret = z.string({ error: 'is required' }).min(1, 'is required').max(4096, 'is too long');
 
+const FromAddressesSchema = z
+  .array(z.object({ address: EmailSchema, name: z.string().trim().max(120).nullable().optional() }))
+  .max(20, 'at most 20 From addresses');
+
 export const MailAccountSchema = z
   .object({
     label: z.string().trim().max(120, 'must be at most 120 characters').optional(),
@@ -32,10 +36,7 @@ export const MailAccountSchema = z
     smtp: ServerSchema.extend({ user: z.string().trim().max(320).optional(), password: Secret.optional() }),
     smtpSameCredentials: z.boolean({ error: 'must be true or false' }),
     storeSent: z.boolean({ error: 'must be true or false' }),
-    fromAddresses: z
-      .array(z.object({ address: EmailSchema, name: z.string().trim().max(120).nullable().optional() }))
-      .max(20, 'at most 20 From addresses')
-      .optional(),
+    fromAddresses: FromAddressesSchema.optional(),
   })
   .superRefine((v, ctx) => {
     if (!v.smtpSameCredentials && !v.smtp.user) {
@@ -47,6 +48,26 @@ export const MailAccountSchema = z
   }) satisfies z.ZodType<MailAccountInput, unknown>;
 
 export type ValidMailAccountInput = z.output<typeof MailAccountSchema>;
+
+const Fixed = (message: string) => z.never({ error: message }).optional();
+const User = z.string().trim().min(1, 'is required').max(320, 'is too long');
+
+/** A settings change: every field optional; the rules that need the stored account live in account-update.ts. */
+export const MailAccountUpdateSchema = z
+  .object({
+    email: Fixed('cannot be changed; connect the other address as a new mailbox'),
+    provider: Fixed('cannot be changed; set the servers instead'),
+    label: z.string().trim().max(120, 'must be at most 120 characters').optional(),
+    authKind: z.enum(MAIL_AUTH_KINDS, { error: 'must be password or oauth2' }).optional(),
+    imap: ServerSchema.partial().extend({ user: User.optional(), password: Secret.optional() }).strict().optional(),
+    smtp: ServerSchema.partial().extend({ user: User.optional(), password: Secret.optional() }).strict().optional(),
+    smtpSameCredentials: z.boolean({ error: 'must be true or false' }).optional(),
+    storeSent: z.boolean({ error: 'must be true or false' }).optional(),
+    fromAddresses: FromAddressesSchema.optional(),
+  })
+  .strict() satisfies z.ZodType<MailAccountUpdateInput, unknown>;
+
+export type ValidMailAccountUpdate = z.output<typeof MailAccountUpdateSchema>;
 
 /** The two endpoints with their (password) credentials. */
 export function endpointsOf(input: ValidMailAccountInput): { imap: EndpointSettings; smtp: EndpointSettings } {

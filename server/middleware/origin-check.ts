@@ -11,13 +11,17 @@ import { HttpError } from '../errors';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** Whether a browser-set `Origin` is one of ours (shared with the `/sync` WebSocket upgrade). */
+export function isAllowedOrigin(origins: readonly string[], origin: string | undefined): boolean {
+  return origin !== undefined && origins.includes(origin);
+}
+
 /** Refuses non-GET/HEAD requests whose `Origin` is missing or foreign with 403. */
 export const originCheck = createMiddleware<AppEnv>(async (c, next) => {
   if (SAFE_METHODS.has(c.req.method)) {
     return next();
   }
-  const origin = c.req.header('origin');
-  if (!origin || !c.var.deps.config.origins.includes(origin)) {
+  if (!isAllowedOrigin(c.var.deps.config.origins, c.req.header('origin'))) {
     throw new HttpError(403, ERROR_CODES.originRejected, 'This request did not come from the Shoal app');
   }
   return next();

@@ -84,5 +84,6 @@ export async function markMessageSeen(deps: Deps, auth: Auth, messageId: string,
   const locations = await listLocations(deps.db, message.id);
   const updated = locations.length > 0 ? await updateServer(deps, account, locations, seen) : [];
   await deps.db.transaction((tx) => setSeen(tx, message.id, seen, updated));
+  deps.changes?.publish({ kind: 'messages', accountId: account.id, threadIds: [message.threadId] });
   return { id: message.id, seen, locationsUpdated: updated.length };
 }

@@ -24,7 +24,7 @@ export function presentPerson(user: UserWithGroupsRow): PersonDto {
 
 /** An organization. */
 export function presentOrg(org: OrganizationRow): OrgDto {
-  return { id: org.id, name: org.name };
+  return { id: org.id, name: org.name, recordAccess: org.recordAccess };
 }
 
 /** The signed-in person and their organization. */

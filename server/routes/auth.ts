@@ -70,13 +70,15 @@ export const authRoutes = new Hono<AppEnv>()
     const auth = c.var.auth;
     if (auth) {
       await invalidateSession(c.var.deps.db, auth.session.id);
+      c.var.deps.sessionEvents?.revoked([auth.session.id]);
     }
     clearSessionCookie(c, c.var.deps.config);
     return c.body(null, 204);
   })
   .post('/logout-all', async (c) => {
     const auth = requireAuth(c.var.auth);
-    await invalidateUserSessions(c.var.deps.db, auth.user.id);
+    const ended = await invalidateUserSessions(c.var.deps.db, auth.user.id);
+    c.var.deps.sessionEvents?.revoked(ended);
     clearSessionCookie(c, c.var.deps.config);
     return c.body(null, 204);
   });

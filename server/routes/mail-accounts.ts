@@ -1,6 +1,6 @@
 /**
  * @module server/routes/mail-accounts
- * Provider presets, "test connection", and connecting/disconnecting mailboxes.
+ * Provider presets, "test connection", connecting, changing and disconnecting mailboxes.
  */
 import { Hono } from 'hono';
 import { listAccountsOfOrg, listAccountsOfOwner } from '../../db/queries/mail-accounts';
@@ -12,8 +12,9 @@ import {
   manageableAccount,
   testMailSettings,
 } from '../commands/mail-accounts';
+import { testMailAccountUpdate, updateMailAccountSettings } from '../commands/mail-account-settings';
 import type { AppEnv } from '../context';
-import { MailAccountSchema } from '../mail/account-input';
+import { MailAccountSchema, MailAccountUpdateSchema } from '../mail/account-input';
 import { PROVIDER_PRESETS } from '../mail/presets';
 import { requireAdmin, requireAuth } from '../middleware/session';
 import { presentMailAccount, presentPreset } from '../presenters/mail-account';
@@ -55,6 +56,20 @@ export const mailAccountRoutes = new Hono<AppEnv>()
     const auth = requireAuth(c.var.auth);
     const { id } = check(IdParamSchema, c.req.param());
     return c.json(presentMailAccount(await manageableAccount(c.var.deps, auth, id)));
+  })
+  .patch('/accounts/:id', async (c) => {
+    const auth = requireAuth(c.var.auth);
+    const { id } = check(IdParamSchema, c.req.param());
+    const input = await readJson(c, MailAccountUpdateSchema);
+    const account = await updateMailAccountSettings(c.var.deps, auth, id, input);
+    c.var.log.info({ accountId: id, changed: Object.keys(input) }, 'mailbox settings changed');
+    return c.json(presentMailAccount(account));
+  })
+  .post('/accounts/:id/test-connection', async (c) => {
+    const auth = requireAuth(c.var.auth);
+    const { id } = check(IdParamSchema, c.req.param());
+    const input = await readJson(c, MailAccountUpdateSchema);
+    return c.json(await testMailAccountUpdate(c.var.deps, auth, id, input));
   })
   .delete('/accounts/:id', async (c) => {
     const auth = requireAuth(c.var.auth);

@@ -1,0 +1,35 @@
+/**
+ * @module server/sync/host/options
+ * Tunables of the document host. Defaults suit production; tests shrink them.
+ */
+import { LEASE_TIMING, type LeaseTiming } from './leases';
+
+export interface DocHostOptions {
+  /** Compact when the tail holds more updates than this… */
+  compactUpdates: number;
+  /** …or more bytes than this. */
+  compactBytes: number;
+  /** Documents kept in memory at most; beyond, the least recently used without subscribers go. */
+  maxResident: number;
+  /** A document without subscribers unused this long leaves memory. */
+  idleMs: number;
+  /** How often idle documents are evicted and replicas checked against Postgres. */
+  sweepMs: number;
+  lease: LeaseTiming;
+  /** How long a forwarded edit waits for its holder's acknowledgement before asking again. */
+  ackTimeoutMs: number;
+  /** How long `receive` keeps trying to reach a holder before it gives up. */
+  forwardDeadlineMs: number;
+}
+
+export const DOC_HOST_DEFAULTS: DocHostOptions = {
+  compactUpdates: 500,
+  compactBytes: 1024 * 1024,
+  maxResident: 2_000,
+  idleMs: 10 * 60_000,
+  sweepMs: 5_000,
+  lease: LEASE_TIMING,
+  ackTimeoutMs: 2_000,
+  // Longer than a lease's TTL: a dead holder's documents are taken over within it.
+  forwardDeadlineMs: 15_000,
+};

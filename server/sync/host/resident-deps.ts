@@ -1,0 +1,35 @@
+/**
+ * @module server/sync/host/resident-deps
+ * What a resident document is given by its host: storage, the bus, the
+ * builder, the change collector, compaction limits, and the hooks through
+ * which it reports to the host.
+ */
+import type { Logger } from 'pino';
+import type { Db } from '../../../db/types';
+import type { Bus, UpdateOrigin } from './bus';
+import type { CollectChanges } from './changed-keys';
+import type { BuildDoc } from './doc-store';
+import type { ResidentDoc } from './resident';
+
+export const RESIDENT_MODES = { writer: 'writer', replica: 'replica', dropped: 'dropped' } as const;
+export type ResidentMode = (typeof RESIDENT_MODES)[keyof typeof RESIDENT_MODES];
+
+export interface ResidentHooks {
+  notify(userId: string, update: Uint8Array, origin: UpdateOrigin): void;
+  notifyReset(userId: string, epoch: string): void;
+  /** The resident left service (lease lost, write failed, evicted, closed). */
+  dropped(resident: ResidentDoc, reason: string): void;
+  /** Tries to make a replica the writer. @returns whether it now is. */
+  promote(resident: ResidentDoc): Promise<boolean>;
+}
+
+export interface ResidentDeps {
+  db: Db;
+  log: Logger;
+  bus: Bus;
+  build: BuildDoc;
+  hooks: ResidentHooks;
+  collectChanges: CollectChanges;
+  compactUpdates: number;
+  compactBytes: number;
+}

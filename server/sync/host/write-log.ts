@@ -1,0 +1,99 @@
+/**
+ * @module server/sync/host/write-log
+ * Where a writer stands in Postgres: the last stored seq, the tail's size
+ * (compaction thresholds) and how many applied updates still wait to be
+ * stored. Every write names the lease's fencing token; a null answer means
+ * another writer claimed the document.
+ */
+import type { Logger } from 'pino';
+import { appendSyncDocUpdate, compactSyncDoc } from '../../../db/queries/sync-docs';
+import type { Db } from '../../../db/types';
+import { DOC_HOST_ERRORS, DocHostError } from './errors';
+import type { DocLease } from './leases';
+
+/** Called when this process must stop writing the document, before the error is thrown. */
+export type OnLost = (reason: string) => void;
+
+export const fencedOut = () => new DocHostError(DOC_HOST_ERRORS.leaseLost, 'the document passed to another writer');
+
+export interface LogPosition {
+  seq: number;
+  tail: { count: number; bytes: number };
+}
+
+export class WriteLog {
+  /** Updates applied to the Y.Doc and not yet stored (or failed). */
+  pending = 0;
+  lastSeq: number;
+  private tail: { count: number; bytes: number };
+
+  constructor(
+    private readonly db: Db,
+    private readonly userId: string,
+    private readonly limits: { compactUpdates: number; compactBytes: number },
+    at: LogPosition,
+  ) {
+    this.lastSeq = at.seq;
+    this.tail = { ...at.tail };
+  }
+
+  moveTo(at: LogPosition): void {
+    this.lastSeq = at.seq;
+    this.tail = { ...at.tail };
+  }
+
+  /**
+   * Stores an update as the next seq under `lease`.
+   * @returns the seq.
+   * @throws {DocHostError} when the lease ran out, the write failed (later
+   *   updates may build on this one, so none may be stored now: the document
+   *   must be reloaded from Postgres) or another writer claimed the document;
+   *   `lost` is called first.
+   */
+  async store(lease: DocLease, update: Uint8Array, lost: OnLost): Promise<number> {
+    if (Date.now() > lease.validUntil) {
+      lost('lease expired before it was renewed');
+      throw new DocHostError(DOC_HOST_ERRORS.leaseLost, 'the lease expired');
+    }
+    let seq: number | null;
+    try {
+      seq = await appendSyncDocUpdate(this.db, this.userId, lease.token, update);
+    } catch (error) {
+      lost('an update could not be stored');
+      throw new DocHostError(DOC_HOST_ERRORS.persistFailed, 'the update could not be stored', { cause: error });
+    }
+    if (seq === null) {
+      lost('fenced out by another writer');
+      throw fencedOut();
+    }
+    this.lastSeq = seq;
+    this.tail.count += 1;
+    this.tail.bytes += update.length;
+    return seq;
+  }
+
+  /**
+   * Whether the tail should be folded now: past a threshold, and nothing
+   * waiting, so the Y.Doc holds exactly what Postgres holds up to `lastSeq`
+   * and a snapshot can never contain an update that was not stored.
+   */
+  get compactionDue(): boolean {
+    return this.pending === 0 && (this.tail.count > this.limits.compactUpdates || this.tail.bytes > this.limits.compactBytes);
+  }
+
+  /** Replaces the tail up to `lastSeq` by a snapshot when due; a failure only leaves the tail as it is. */
+  async compactIfDue(lease: DocLease, snapshot: () => Uint8Array, lost: OnLost, log: Logger): Promise<void> {
+    if (!this.compactionDue) {
+      return;
+    }
+    try {
+      if (await compactSyncDoc(this.db, { userId: this.userId, writer: lease.token, snapshot: snapshot(), seq: this.lastSeq })) {
+        this.tail = { count: 0, bytes: 0 };
+        return;
+      }
+      lost('fenced out by another writer');
+    } catch (error) {
+      log.warn({ err: error, userId: this.userId }, 'sync compaction failed; the tail stays');
+    }
+  }
+}

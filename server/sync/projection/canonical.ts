@@ -1,0 +1,124 @@
+/**
+ * @module server/sync/projection/canonical
+ * The value one key of a person's document should hold, read from Postgres
+ * by the same queries and conversions as a refresh: what the edit policy
+ * writes back when someone touched a server-written key. Undefined means
+ * the key should not exist (not visible, outside the working set, unknown).
+ */
+import { listVisibleNotifications } from '../../../db/queries/notifications';
+import {
+  findDocEpoch,
+  findViewers,
+  listDirectory,
+  listFieldValues,
+  listOwnAccountProgress,
+  listOwnShareFlags,
+  listProjectionRecords,
+  listThreadsLinkedTo,
+  listWorkingSetIds,
+  listWorkingSetThreads,
+  type ViewerRow,
+  type WorkingSetQuery,
+} from '../../../db/queries/projection';
+import type { Queryable } from '../../../db/types';
+import { MAPS, parseFieldKey, type MapName } from '../../../sync/doc/schema';
+import {
+  accountEntries,
+  fieldEntries,
+  metaEntries,
+  notificationEntries,
+  personEntries,
+  shareFlagEntries,
+  toRecordDoc,
+  toThreadDoc,
+} from './content';
+
+export type WorkingSetQueryFor = (viewer: ViewerRow, threadIds: readonly string[] | null) => WorkingSetQuery;
+
+export interface CanonicalRequest {
+  userId: string;
+  map: MapName;
+  key: string;
+  maxNotifications: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+async function inWorkingSet(db: Queryable, queryFor: WorkingSetQueryFor, viewer: ViewerRow, threadIds: readonly string[]): Promise<string[]> {
+  const ids = new Set(await listWorkingSetIds(db, queryFor(viewer, null)));
+  return threadIds.filter((id) => ids.has(id));
+}
+
+async function threadValue(db: Queryable, queryFor: WorkingSetQueryFor, viewer: ViewerRow, threadId: string): Promise<unknown> {
+  if ((await inWorkingSet(db, queryFor, viewer, [threadId])).length === 0) {
+    return undefined;
+  }
+  const [row] = await listWorkingSetThreads(db, queryFor(viewer, [threadId]));
+  return row ? toThreadDoc(row) : undefined;
+}
+
+async function fieldValue(db: Queryable, queryFor: WorkingSetQueryFor, viewer: ViewerRow, key: string): Promise<unknown> {
+  const parsed = parseFieldKey(key);
+  if (!parsed || !UUID.test(parsed.threadId) || (await inWorkingSet(db, queryFor, viewer, [parsed.threadId])).length === 0) {
+    return undefined;
+  }
+  return fieldEntries(await listFieldValues(db, viewer.id, [parsed.threadId])).get(key);
+}
+
+/** A record belongs when the person can access it and owns it or a working-set thread refers to it. */
+async function recordValue(db: Queryable, queryFor: WorkingSetQueryFor, viewer: ViewerRow, recordId: string): Promise<unknown> {
+  const [row] = await listProjectionRecords(db, viewer.id, [recordId], false);
+  if (!row) {
+    return undefined;
+  }
+  if (row.ownerId === viewer.id) {
+    return toRecordDoc(row);
+  }
+  const linked = await inWorkingSet(db, queryFor, viewer, await listThreadsLinkedTo(db, recordId));
+  if (linked.length === 0) {
+    return undefined;
+  }
+  const threads = await listWorkingSetThreads(db, queryFor(viewer, linked));
+  return threads.some((t) => t.recordIds.includes(recordId)) ? toRecordDoc(row) : undefined;
+}
+
+async function metaValue(db: Queryable, userId: string, key: string): Promise<unknown> {
+  if (key === 'epoch') {
+    return (await findDocEpoch(db, userId)) ?? undefined;
+  }
+  return metaEntries(userId).get(key);
+}
+
+export async function canonicalValue(db: Queryable, queryFor: WorkingSetQueryFor, req: CanonicalRequest): Promise<unknown> {
+  if (req.map === MAPS.meta) {
+    return metaValue(db, req.userId, req.key);
+  }
+  const [viewer] = await findViewers(db, [req.userId]);
+  if (!viewer?.active) {
+    return undefined;
+  }
+  if (req.map === MAPS.fields) {
+    return fieldValue(db, queryFor, viewer, req.key);
+  }
+  // Every other key is an id; anything else cannot exist (and must not reach a uuid cast).
+  if (!UUID.test(req.key)) {
+    return undefined;
+  }
+  switch (req.map) {
+    case MAPS.threads:
+      return threadValue(db, queryFor, viewer, req.key);
+    case MAPS.records:
+      return recordValue(db, queryFor, viewer, req.key);
+    case MAPS.shareFlags:
+      return shareFlagEntries(await listOwnShareFlags(db, viewer.id, [req.key])).get(req.key);
+    case MAPS.people:
+      return personEntries(await listDirectory(db, viewer.orgId)).get(req.key);
+    case MAPS.notifications:
+      return notificationEntries((await listVisibleNotifications(db, viewer.id, req.maxNotifications)).rows).get(req.key);
+    case MAPS.accounts:
+      return accountEntries(await listOwnAccountProgress(db, viewer.id)).get(req.key);
+    default:
+      // conversions are the person's requests, answered by the policy; nothing canonical to restore here.
+      return undefined;
+  }
+}

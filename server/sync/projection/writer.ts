@@ -1,0 +1,249 @@
+/**
+ * @module server/sync/projection/writer
+ * Writes what a person may see into their hosted document, as a diff
+ * (sync/doc/projection.ts): `buildDocument` for a new or rebuilt document,
+ * `refresh` for part of it after a change, `canonicalValue` for the edit
+ * policy. Everything is read first, then written in one `hosted.write`, so a
+ * refresh is one update (or none: an unchanged projection writes 0 bytes).
+ *
+ * A deactivated (or deleted) person's document is emptied: their sockets are
+ * closed, and nothing of the organization should stay in their snapshot.
+ */
+import {
+  findViewers,
+  listDirectory,
+  listFieldValues,
+  listOwnAccountProgress,
+  listOwnedRecordIds,
+  listOwnShareFlags,
+  listPersonalFieldValues,
+  listProjectionRecords,
+  listSharedFieldValues,
+  listWorkingSetThreads,
+  type ViewerRow,
+} from '../../../db/queries/projection';
+import { listVisibleNotifications } from '../../../db/queries/notifications';
+import type { Queryable } from '../../../db/types';
+import { MAPS, type MapName, type ThreadDoc } from '../../../sync/doc/schema';
+import { docMap, fieldScope, reconcileMap } from '../../../sync/doc/projection';
+import type { HostedDoc } from '../types';
+import { canonicalValue } from './canonical';
+import {
+  accountEntries,
+  fieldEntries,
+  metaEntries,
+  notificationEntries,
+  personEntries,
+  recordEntries,
+  referencedRecordIds,
+  shareFlagEntries,
+  threadEntries,
+} from './content';
+import { planThreadScope } from './plan';
+import { coversMap, FULL_SCOPE, type ProjectedMap, type RefreshScope } from './scope';
+
+export interface ProjectionOptions {
+  /** Threads with visible activity in this many days belong to the working set. */
+  windowDays: number;
+  /** At most this many threads per document, newest first. */
+  maxThreads: number;
+  /** Newest notifications kept in the document. */
+  maxNotifications?: number;
+  now?: () => Date;
+}
+
+export interface RefreshResult {
+  /** Size of the update written (0: nothing changed). */
+  bytes: number;
+}
+
+/** One map made equal to `desired` over the keys `inScope` selects. */
+interface Patch {
+  map: MapName;
+  desired: ReadonlyMap<string, unknown>;
+  inScope: (key: string) => boolean;
+}
+
+const everyKey = () => true;
+const keysIn = (keys: ReadonlySet<string>) => (key: string) => keys.has(key);
+const DAY_MS = 86_400_000;
+const DEFAULT_MAX_NOTIFICATIONS = 100;
+
+/** The thread summaries a document holds now. */
+function heldThreads(doc: HostedDoc['doc']): Map<string, ThreadDoc> {
+  return new Map([...docMap(doc, MAPS.threads).entries()].map(([id, value]) => [id, value as ThreadDoc]));
+}
+
+export class Projection {
+  readonly maxThreads: number;
+  private readonly windowMs: number;
+  private readonly maxNotifications: number;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly db: Queryable,
+    options: ProjectionOptions,
+  ) {
+    this.maxThreads = options.maxThreads;
+    this.windowMs = options.windowDays * DAY_MS;
+    this.maxNotifications = options.maxNotifications ?? DEFAULT_MAX_NOTIFICATIONS;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Fills (or, on an existing document, catches up) a person's whole document. The document host's `build`. */
+  async buildDocument(userId: string, hosted: HostedDoc): Promise<void> {
+    await this.refresh(userId, FULL_SCOPE, hosted);
+  }
+
+  /** Re-reads `scope` from Postgres and writes only what differs. */
+  async refresh(userId: string, scope: RefreshScope, hosted: HostedDoc): Promise<RefreshResult> {
+    const [viewer] = await findViewers(this.db, [userId]);
+    const patches = viewer?.active ? await this.patches(viewer, scope, hosted.doc) : this.emptied(userId);
+    if (patches.length === 0) {
+      return { bytes: 0 };
+    }
+    const update = await hosted.write((doc) => {
+      for (const p of patches) {
+        reconcileMap(doc, p.map, p.desired, p.inScope);
+      }
+    });
+    return { bytes: update?.length ?? 0 };
+  }
+
+  /**
+   * The fan-out of committed field edits: one read of the threads' canonical
+   * fields for everyone, then each document gets the fields of the threads it
+   * holds (membership and summaries do not move; the feed re-reads those
+   * threads separately when they might). @returns bytes written per target.
+   */
+  async refreshFields(targets: readonly { userId: string; hosted: HostedDoc }[], threadIds: readonly string[]): Promise<number[]> {
+    const [shared, personal] = await Promise.all([
+      listSharedFieldValues(this.db, threadIds),
+      listPersonalFieldValues(this.db, targets.map((t) => t.userId), threadIds),
+    ]);
+    const out: number[] = [];
+    for (const { userId, hosted } of targets) {
+      const threads = docMap(hosted.doc, MAPS.threads);
+      const held = new Set(threadIds.filter((id) => threads.has(id)));
+      const rows = [...shared, ...personal.filter((r) => r.userId === userId)].filter((r) => held.has(r.threadId));
+      const desired = fieldEntries(rows);
+      const update = held.size > 0 ? await hosted.write((doc) => void reconcileMap(doc, MAPS.fields, desired, fieldScope(held))) : null;
+      out.push(update?.length ?? 0);
+    }
+    return out;
+  }
+
+  /** The value a server-map or `fields` key should hold for the person, or undefined when it should not exist. */
+  canonicalValue(userId: string, map: MapName, key: string): Promise<unknown> {
+    return canonicalValue(this.db, this.workingSetQuery.bind(this), { userId, map, key, maxNotifications: this.maxNotifications });
+  }
+
+  /** The start of the activity window: threads quiet since then stay only while open or assigned. */
+  windowStart(): Date {
+    return new Date(this.now().getTime() - this.windowMs);
+  }
+
+  private workingSetQuery(viewer: ViewerRow, threadIds: readonly string[] | null) {
+    return { viewerId: viewer.id, orgId: viewer.orgId, since: this.windowStart(), limit: this.maxThreads, threadIds };
+  }
+
+  private emptied(userId: string): Patch[] {
+    const maps: MapName[] = [MAPS.threads, MAPS.fields, MAPS.shareFlags, MAPS.records, MAPS.people, MAPS.notifications, MAPS.accounts];
+    return [{ map: MAPS.meta, desired: metaEntries(userId), inScope: (k) => k !== 'epoch' }, ...maps.map((map) => ({ map, desired: new Map(), inScope: everyKey }))];
+  }
+
+  /** Reads what the scope needs (independent reads in parallel: Postgres has a pool) and turns it into patches. */
+  private async patches(viewer: ViewerRow, scope: RefreshScope, doc: HostedDoc['doc']): Promise<Patch[]> {
+    const whole = (map: MapName, read: () => Promise<ReadonlyMap<string, unknown>>) =>
+      coversMap(scope, map as ProjectedMap) ? read().then((desired): Patch[] => [{ map, desired, inScope: everyKey }]) : Promise.resolve([]);
+    const parts = await Promise.all([
+      coversMap(scope, MAPS.meta) ? [{ map: MAPS.meta, desired: metaEntries(viewer.id), inScope: (k: string) => k !== 'epoch' }] : [],
+      whole(MAPS.people, async () => personEntries(await listDirectory(this.db, viewer.orgId))),
+      whole(MAPS.notifications, async () => notificationEntries((await listVisibleNotifications(this.db, viewer.id, this.maxNotifications)).rows)),
+      whole(MAPS.accounts, async () => accountEntries(await listOwnAccountProgress(this.db, viewer.id))),
+      this.shareFlagPatches(viewer, scope),
+      this.threadAndRecordPatches(viewer, scope, doc),
+    ]);
+    return parts.flat();
+  }
+
+  private async shareFlagPatches(viewer: ViewerRow, scope: RefreshScope): Promise<Patch[]> {
+    if (coversMap(scope, MAPS.shareFlags)) {
+      return [{ map: MAPS.shareFlags, desired: shareFlagEntries(await listOwnShareFlags(this.db, viewer.id, null)), inScope: everyKey }];
+    }
+    if (!scope.recordIds?.length) {
+      return [];
+    }
+    const ids = new Set(scope.recordIds);
+    return [{ map: MAPS.shareFlags, desired: shareFlagEntries(await listOwnShareFlags(this.db, viewer.id, [...ids])), inScope: keysIn(ids) }];
+  }
+
+  private async threadAndRecordPatches(viewer: ViewerRow, scope: RefreshScope, doc: HostedDoc['doc']): Promise<Patch[]> {
+    const out: Patch[] = [];
+    let next: ReadonlyMap<string, ThreadDoc> | null = null;
+    let full = coversMap(scope, MAPS.threads);
+    if (!full && scope.threadIds?.length) {
+      const scoped = new Set(scope.threadIds);
+      const found = threadEntries(await listWorkingSetThreads(this.db, this.workingSetQuery(viewer, [...scoped])));
+      const plan = planThreadScope(heldThreads(doc), scoped, found, this.maxThreads);
+      if (plan.needsFull) {
+        full = true;
+      } else {
+        const touched = new Set([...scoped, ...plan.remove]);
+        const fields = fieldEntries(await listFieldValues(this.db, viewer.id, [...plan.upsert.keys()]));
+        out.push({ map: MAPS.threads, desired: plan.upsert, inScope: keysIn(touched) });
+        out.push({ map: MAPS.fields, desired: fields, inScope: fieldScope(touched) });
+        next = plan.next;
+      }
+    }
+    if (full) {
+      next = threadEntries(await listWorkingSetThreads(this.db, this.workingSetQuery(viewer, null)));
+      const fields = fieldEntries(await listFieldValues(this.db, viewer.id, [...next.keys()]));
+      out.push({ map: MAPS.threads, desired: next, inScope: everyKey });
+      out.push({ map: MAPS.fields, desired: fields, inScope: everyKey });
+    } else if (scope.fieldThreadIds?.length) {
+      out.push(await this.fieldPatch(viewer, scope.fieldThreadIds, doc, next));
+    }
+    out.push(...(await this.recordPatches(viewer, scope, doc, next, full)));
+    return out;
+  }
+
+  /** Fields of threads the document holds (or will hold after this refresh). */
+  private async fieldPatch(viewer: ViewerRow, threadIds: readonly string[], doc: HostedDoc['doc'], next: ReadonlyMap<string, ThreadDoc> | null): Promise<Patch> {
+    const threads = docMap(doc, MAPS.threads);
+    const held = new Set(threadIds.filter((id) => (next ? next.has(id) : threads.has(id))));
+    return { map: MAPS.fields, desired: fieldEntries(await listFieldValues(this.db, viewer.id, [...held])), inScope: fieldScope(held) };
+  }
+
+  /**
+   * Records: those the working set's threads refer to, plus the person's own.
+   * A full pass re-reads them all; otherwise only the missing ones and the
+   * scoped ones are read, and the ones nothing refers to any more deleted.
+   */
+  private async recordPatches(
+    viewer: ViewerRow,
+    scope: RefreshScope,
+    doc: HostedDoc['doc'],
+    next: ReadonlyMap<string, ThreadDoc> | null,
+    threadsFull: boolean,
+  ): Promise<Patch[]> {
+    const threads = next ?? heldThreads(doc);
+    if (threadsFull || coversMap(scope, MAPS.records)) {
+      const rows = await listProjectionRecords(this.db, viewer.id, [...referencedRecordIds(threads.values())], true);
+      return [{ map: MAPS.records, desired: recordEntries(rows), inScope: everyKey }];
+    }
+    if (next === null && !scope.recordIds?.length) {
+      return [];
+    }
+    const wanted = referencedRecordIds(threads.values());
+    (await listOwnedRecordIds(this.db, viewer.id)).forEach((id) => wanted.add(id));
+    const present = new Set(docMap(doc, MAPS.records).keys());
+    const touched = new Set<string>([...present].filter((id) => !wanted.has(id)));
+    const fetch = [...wanted].filter((id) => !present.has(id) || scope.recordIds?.includes(id));
+    fetch.forEach((id) => touched.add(id));
+    scope.recordIds?.forEach((id) => touched.add(id));
+    const rows = fetch.length > 0 ? await listProjectionRecords(this.db, viewer.id, fetch, false) : [];
+    return touched.size > 0 ? [{ map: MAPS.records, desired: recordEntries(rows), inScope: keysIn(touched) }] : [];
+  }
+}
+
