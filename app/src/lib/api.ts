@@ -23,13 +23,55 @@ import type {
   MailAccountDto,
   MailAccountInput,
   MailAccountListDto,
+  MailAccountUpdateInput,
   MeDto,
+  MessageSeenDto,
+  OrgDto,
   PeopleListDto,
   PersonDto,
   PresetListDto,
   SignUpInput,
   UpdatePersonInput,
 } from '$sync/api';
+import type {
+  AdminEmailSharingDto,
+  AdminEmailSharingInput,
+  EmailSharingDto,
+  EmailSharingInput,
+  OrganizationSettingsInput,
+  PersonEmailSharingDto,
+} from '$sync/sharing-api';
+import type { RecordEmailsDto, VisibilityExplanationDto } from '$sync/mail-api';
+import type {
+  MailCountsDto,
+  MessageListDto,
+  NotificationListDto,
+  ThreadDto,
+  ThreadLane,
+  ThreadListDto,
+  ThreadView,
+} from '$sync/mail-api';
+import type {
+  CreateRecordInput,
+  ImportReportDto,
+  ImportType,
+  RecordDto,
+  RecordListDto,
+  RecordListQuery,
+  RecordSharesDto,
+  RecordSharesInput,
+  ShareFlagDto,
+  ShareFlagInput,
+  UpdateRecordInput,
+} from '$sync/records-api';
+import type {
+  ConversionRuleDto,
+  ConversionRuleInput,
+  ConversionRuleListDto,
+  ConversionRulePatch,
+  ConvertSenderDto,
+  ConvertSenderInput,
+} from '$sync/conversion-api';
 
 type Fetch = typeof fetch;
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -46,6 +88,7 @@ export class ApiError extends Error {
    * @param message Human-readable message, safe to show.
    * @param field Dotted path of the offending input, when the server named one.
    * @param retryAfter Seconds to wait before retrying (from `Retry-After`), when sent.
+   * @param details Machine-readable context the server sent for some codes (e.g. `address_taken`).
    */
   constructor(
     readonly status: number,
@@ -53,6 +96,7 @@ export class ApiError extends Error {
     message: string,
     readonly field: string | null = null,
     readonly retryAfter: number | null = null,
+    readonly details: Record<string, string> | null = null,
   ) {
     super(message);
   }
@@ -115,9 +159,9 @@ async function toApiError(response: Response): Promise<ApiError> {
   const retryAfter = parseRetryAfter(response.headers.get('Retry-After'));
   const body: unknown = await response.json().catch(() => null);
   if (isErrorBody(body)) {
-    const { code, message, field } = body.error;
+    const { code, message, field, details } = body.error;
     const known = KNOWN_CODES.has(code) ? code : codeForStatus(response.status);
-    return new ApiError(response.status, known, message, field ?? null, retryAfter);
+    return new ApiError(response.status, known, message, field ?? null, retryAfter, details ?? null);
   }
   const message =
     response.status >= 500
@@ -137,15 +181,19 @@ function isAbort(error: unknown): boolean {
  * @returns Named, typed functions for every API endpoint the app uses.
  */
 export function createApi(fetchImpl?: Fetch) {
-  async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
+  /** `raw` sends `body` as it is (e.g. a CSV file) with that content type instead of as JSON. */
+  async function request<T>(method: Method, path: string, body?: unknown, raw?: { contentType: string }): Promise<T> {
     const doFetch = fetchImpl ?? fetch;
     const init: RequestInit = {
       method,
       credentials: 'same-origin',
       headers: { Accept: 'application/json' },
     };
-    if (method !== 'GET') {
-      // Every mutation is JSON; the server's CSRF guard relies on it.
+    if (raw) {
+      init.headers = { Accept: 'application/json', 'Content-Type': raw.contentType };
+      init.body = body as BodyInit;
+    } else if (method !== 'GET') {
+      // Mutations are JSON, except uploads (above); the server's Origin check covers both.
       init.headers = { Accept: 'application/json', 'Content-Type': 'application/json' };
       init.body = JSON.stringify(body ?? {});
     }
@@ -172,6 +220,17 @@ export function createApi(fetchImpl?: Fetch) {
   }
 
   const id = (value: string) => encodeURIComponent(value);
+  /** `?a=1&b=x` from the defined, non-empty values. */
+  const query = (params: object) => {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(params)) {
+      if (value !== undefined && value !== null && value !== '') {
+        search.set(key, String(value));
+      }
+    }
+    const text = search.toString();
+    return text ? `?${text}` : '';
+  };
 
   return {
     getAuthState: () => request<AuthStateDto>('GET', '/auth/state'),
@@ -216,8 +275,75 @@ export function createApi(fetchImpl?: Fetch) {
       request<MailAccountDto>('GET', `/mail/accounts/${id(accountId)}`),
     connectMailAccount: (input: MailAccountInput) =>
       request<MailAccountDto>('POST', '/mail/accounts', input),
+    /** Owner only; changed servers are probed before anything is saved. */
+    updateMailAccount: (accountId: string, input: MailAccountUpdateInput) =>
+      request<MailAccountDto>('PATCH', `/mail/accounts/${id(accountId)}`, input),
+    /** Probes both servers as they would be after the change; saves nothing. */
+    testMailAccountUpdate: (accountId: string, input: MailAccountUpdateInput) =>
+      request<ConnectionTestDto>('POST', `/mail/accounts/${id(accountId)}/test-connection`, input),
     disconnectMailAccount: (accountId: string) =>
       request<void>('DELETE', `/mail/accounts/${id(accountId)}`),
+
+    getMyEmailSharing: () => request<EmailSharingDto>('GET', '/me/email-sharing'),
+    updateMyEmailSharing: (input: EmailSharingInput) =>
+      request<EmailSharingDto>('PUT', '/me/email-sharing', input),
+    /** Admins only: everyone's setting, with stats. */
+    listEmailSharing: () => request<AdminEmailSharingDto>('GET', '/admin/email-sharing'),
+    /** Admins only: change (and lock or unlock) someone's setting. */
+    updateEmailSharing: (userId: string, input: AdminEmailSharingInput) =>
+      request<PersonEmailSharingDto>('PUT', `/admin/email-sharing/${id(userId)}`, input),
+    /** Admins only. */
+    getOrganization: () => request<OrgDto>('GET', '/admin/organization'),
+    /** Admins only: record access. */
+    updateOrganization: (input: OrganizationSettingsInput) =>
+      request<OrgDto>('PUT', '/admin/organization', input),
+
+    listRecords: (params: RecordListQuery) => request<RecordListDto>('GET', `/records${query(params)}`),
+    getRecord: (recordId: string) => request<RecordDto>('GET', `/records/${id(recordId)}`),
+    createRecord: (input: CreateRecordInput) => request<RecordDto>('POST', '/records', input),
+    updateRecord: (recordId: string, input: UpdateRecordInput) =>
+      request<RecordDto>('PATCH', `/records/${id(recordId)}`, input),
+    deleteRecord: (recordId: string) => request<void>('DELETE', `/records/${id(recordId)}`),
+    setRecordShares: (recordId: string, input: RecordSharesInput) =>
+      request<RecordSharesDto>('PUT', `/records/${id(recordId)}/shares`, input),
+    setShareFlag: (recordId: string, input: ShareFlagInput) =>
+      request<ShareFlagDto>('PUT', `/records/${id(recordId)}/share-flag`, input),
+    /** Uploads a CSV of leads or contacts; the report lists every row that was not imported. */
+    importRecords: (type: ImportType, file: Blob) =>
+      request<ImportReportDto>('POST', `/records/import${query({ type })}`, file, { contentType: 'text/csv' }),
+    listRecordEmails: (recordId: string, params: { owner?: string; cursor?: string } = {}) =>
+      request<RecordEmailsDto>('GET', `/records/${id(recordId)}/emails${query(params)}`),
+    explainVisibility: (messageId: string) =>
+      request<VisibilityExplanationDto>('GET', `/messages/${id(messageId)}/visibility`),
+
+    /** Threads the viewer may see, newest activity first; pass `nextCursor` back for the next page. */
+    listThreads: (params: { view: ThreadView; owner?: string; lane: ThreadLane; q?: string; cursor?: string; limit?: number }) =>
+      request<ThreadListDto>('GET', `/threads${query(params)}`),
+    /** One thread with only the messages the viewer may see (404 when none). */
+    getThread: (threadId: string) => request<ThreadDto>('GET', `/threads/${id(threadId)}`),
+    searchMail: (params: { q: string; cursor?: string; limit?: number }) =>
+      request<MessageListDto>('GET', `/mail/search${query(params)}`),
+    mailCounts: () => request<MailCountsDto>('GET', '/mail/counts'),
+    /** Only the viewer's own mailbox messages; the flag is set on the mail server first. */
+    markMessageSeen: (messageId: string, seen: boolean) =>
+      request<MessageSeenDto>('POST', `/mail/messages/${id(messageId)}/seen`, { seen }),
+    listNotifications: () => request<NotificationListDto>('GET', '/notifications'),
+    /** `ids: null` marks every notification read. */
+    markNotificationsRead: (ids: string[] | null) =>
+      request<{ updated: number }>('POST', '/notifications/read', { ids }),
+    /** Makes one of a message's other parties a lead or contact; `created` is false when it already was one. */
+    convertSender: (messageId: string, input: ConvertSenderInput) =>
+      request<ConvertSenderDto>('POST', `/messages/${id(messageId)}/convert`, input),
+    /** Admins only: conversion rules, first rule first. */
+    listConversionRules: () => request<ConversionRuleListDto>('GET', '/admin/conversion-rules'),
+    createConversionRule: (input: ConversionRuleInput) =>
+      request<ConversionRuleDto>('POST', '/admin/conversion-rules', input),
+    updateConversionRule: (ruleId: string, input: ConversionRulePatch) =>
+      request<ConversionRuleDto>('PATCH', `/admin/conversion-rules/${id(ruleId)}`, input),
+    deleteConversionRule: (ruleId: string) => request<void>('DELETE', `/admin/conversion-rules/${id(ruleId)}`),
+    /** Every rule id, first rule first. */
+    reorderConversionRules: (ids: string[]) =>
+      request<ConversionRuleListDto>('PUT', '/admin/conversion-rules/order', { ids }),
   };
 }
 

@@ -50,10 +50,19 @@ export const ICONS = {
   mail: [rect(3, 5, 18, 14, 2), 'M3.5 6.5l8.5 6.5 8.5-6.5'],
   lock: [rect(5, 11, 14, 10, 2), 'M8 11V7a4 4 0 0 1 8 0v4'],
   server: [rect(3, 4, 18, 7, 2), rect(3, 13, 18, 7, 2), 'M7 7.5v.01', 'M7 16.5v.01', 'M11 7.5h6', 'M11 16.5h6'],
+  share: [circle(6, 12, 2.5), circle(18, 6, 2.5), circle(18, 18, 2.5), 'M8.2 10.9l7.6-3.8', 'M8.2 13.1l7.6 3.8'],
+  building: [rect(5, 3, 14, 18, 1.5), 'M9 7h2M13 7h2M9 11h2M13 11h2M9 15h2M13 15h2', 'M10.5 21v-3h3v3'],
   link: [
     'M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1',
     'M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1',
   ],
+  records: [rect(3, 5, 18, 14, 2), circle(9, 11, 2), 'M5.5 16.5c.6-1.6 1.9-2.5 3.5-2.5s2.9.9 3.5 2.5', 'M15 10h3', 'M15 13.5h3'],
+  upload: ['M12 15V4', 'M7.5 8.5L12 4l4.5 4.5', 'M4 15v4a1 1 0 0 0 1 1h14a1 1 0 0 0 1-1v-4'],
+  search: [circle(11, 11, 6.5), 'M16 16l4.5 4.5'],
+  paperclip: ['M20 11.5l-7.8 7.8a5 5 0 0 1-7.1-7.1l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7l-8.5 8.5a1.7 1.7 0 0 1-2.4-2.4l7.8-7.8'],
+  arrowLeft: ['M19 12H5', 'M11 6l-6 6 6 6'],
+  chevronUp: ['M6 15l6-6 6 6'],
+  chevronDown: ['M6 9l6 6 6-6'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type IconName = keyof typeof ICONS;

@@ -1,0 +1,318 @@
+/**
+ * @module app/lib/sync/sync-session
+ * A person's document on this device, for as long as they are signed in:
+ * the local store (node id, epoch, outbox), the current connection, the
+ * connection status, and the epoch reset. When the server's document is of
+ * another epoch the device deletes its copy, opens a fresh one, and once the
+ * server's state is in replays the writes still pending from before, with
+ * their original stamps (settled writes are gone from the outbox, so they
+ * are never resent). Listeners survive resets; the session re-wires them.
+ */
+import { IndexeddbPersistence } from 'y-indexeddb';
+import type * as Y from 'yjs';
+import { createLocalClock, createNodeId } from '$sync/client/clock';
+import { Outbox, type SettledWrite } from '$sync/client/outbox';
+import type { FieldValues, ThreadField } from '$sync/doc/schema';
+import type { ThreadsChange } from '$sync/client/watch';
+import type { ConversionRequest, ConversionType } from '$sync/client/write';
+import type { OutboxEntry } from '$sync/client/outbox';
+import type { Hlc } from '$sync/hlc';
+import { DocConnection, type ConnectionDeps } from './connection';
+import { deleteDatabase, openLocalStore, personDatabases, type LocalStore } from './local-store';
+import { deriveStatus, syncServerUrl, type ConnectionStatus, type SocketState } from './status';
+
+/** Wait after a local write before asking the server to acknowledge, so a burst of edits shares one probe. */
+export const PROBE_DELAY_MS = 250;
+
+export interface OnlineSource {
+  isOnline(): boolean;
+  subscribe(onChange: () => void): () => void;
+}
+
+export interface SyncSessionOptions {
+  userId: string;
+  orgId: string;
+  /** Defaults to the page's own origin (`ws:`/`wss:` + `/sync`). */
+  url?: string;
+  openStore?: (userId: string) => Promise<LocalStore>;
+  openPersistence?: ConnectionDeps['openPersistence'];
+  deleteDatabase?: (name: string) => Promise<void>;
+  listDatabases?: (userId: string, epoch: string | null) => Promise<string[]>;
+  WebSocketPolyfill?: typeof WebSocket;
+  online?: OnlineSource;
+  now?: () => number;
+  /** `navigator.storage.persist()`, asked once per person and device. */
+  requestPersistence?: () => Promise<boolean>;
+}
+
+export interface SyncSessionListener {
+  threads?(change: ThreadsChange): void;
+  status?(status: ConnectionStatus): void;
+  pending?(count: number): void;
+  settled?(writes: readonly SettledWrite[]): void;
+  /** The document was replaced under a new epoch. */
+  reset?(epoch: string): void;
+  /** The server ended the connection for good (e.g. 4401: signed out elsewhere). */
+  closed?(code: number): void;
+}
+
+function browserOnline(): OnlineSource {
+  return {
+    isOnline: () => (typeof navigator === 'undefined' ? true : navigator.onLine),
+    subscribe(onChange) {
+      if (typeof window === 'undefined') {
+        return () => {};
+      }
+      window.addEventListener('online', onChange);
+      window.addEventListener('offline', onChange);
+      return () => {
+        window.removeEventListener('online', onChange);
+        window.removeEventListener('offline', onChange);
+      };
+    },
+  };
+}
+
+async function askPersistence(): Promise<boolean> {
+  return typeof navigator !== 'undefined' && navigator.storage?.persist !== undefined ? navigator.storage.persist() : false;
+}
+
+export class SyncSession {
+  readonly userId: string;
+  readonly #options: SyncSessionOptions;
+  readonly #store: LocalStore;
+  readonly #clock: Hlc;
+  readonly #outbox: Outbox;
+  readonly #online: OnlineSource;
+  readonly #listeners = new Set<SyncSessionListener>();
+  #connection!: DocConnection;
+  #stopWatching: () => void = () => {};
+  #stopOnline: () => void = () => {};
+  #socket: SocketState = 'connecting';
+  #synced = false;
+  #firstAttempt = true;
+  #status: ConnectionStatus = 'syncing';
+  #probeTimer: ReturnType<typeof setTimeout> | null = null;
+  #replayThrough: number | null = null;
+  #resetting: Promise<void> | null = null;
+  #closed = false;
+
+  private constructor(options: SyncSessionOptions, store: LocalStore, node: string, entries: OutboxEntry[]) {
+    this.userId = options.userId;
+    this.#options = options;
+    this.#store = store;
+    this.#clock = createLocalClock({ node, now: options.now });
+    this.#outbox = new Outbox(entries);
+    this.#online = options.online ?? browserOnline();
+    this.#outbox.subscribe({
+      recorded: (entry) => {
+        void this.#store.putEntry(entry);
+        this.#scheduleProbe();
+      },
+      settled: (writes) => {
+        writes.forEach((w) => void this.#store.deleteEntry(w.entry));
+        this.#emit((l) => l.settled?.(writes));
+      },
+      changed: (pending) => this.#emit((l) => l.pending?.(pending.length)),
+    });
+  }
+
+  /** Opens the person's document: the stored copy first (usable offline), then the connection. */
+  static async open(options: SyncSessionOptions): Promise<SyncSession> {
+    const store = await (options.openStore ?? openLocalStore)(options.userId);
+    const meta = await store.loadMeta();
+    const node = meta.node ?? createNodeId();
+    if (meta.node === null) {
+      await store.saveMeta({ node });
+    }
+    const session = new SyncSession(options, store, node, await store.loadEntries());
+    if (!meta.persistAsked) {
+      // Without it the browser may evict the document and the outbox under storage pressure.
+      await store.saveMeta({ persistAsked: true });
+      void (options.requestPersistence ?? askPersistence)().catch(() => false);
+    }
+    await session.#attach(meta.epoch, false);
+    session.#stopOnline = session.#online.subscribe(() => {
+      if (session.#online.isOnline()) {
+        session.#connection.reconnect();
+      }
+      session.#updateStatus();
+    });
+    return session;
+  }
+
+  get client() {
+    return this.#connection.client;
+  }
+
+  get doc(): Y.Doc {
+    return this.#connection.doc;
+  }
+
+  get epoch(): string | null {
+    return this.#connection.epoch;
+  }
+
+  get status(): ConnectionStatus {
+    return this.#status;
+  }
+
+  get pendingCount(): number {
+    return this.#outbox.pendingCount;
+  }
+
+  /** Listens; `threads` is called at once with the current list. */
+  subscribe(listener: SyncSessionListener): () => void {
+    this.#listeners.add(listener);
+    if (listener.threads) {
+      listener.threads({ threads: this.client.threads(), changed: new Set() });
+    }
+    return () => this.#listeners.delete(listener);
+  }
+
+  setField<F extends ThreadField>(threadId: string, field: F, value: FieldValues[F]): OutboxEntry | null {
+    return this.client.setField(threadId, field, value);
+  }
+
+  setShareFlag(recordId: string, shared: boolean): OutboxEntry | null {
+    return this.client.setShareFlag(recordId, shared);
+  }
+
+  requestConversion(address: string, type: ConversionType): ConversionRequest {
+    return this.client.requestConversion(address, type);
+  }
+
+  /** Resolves once any epoch reset under way has finished (tests and log-out wait on it). */
+  async settledReset(): Promise<void> {
+    while (this.#resetting !== null) {
+      await this.#resetting;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) {
+      return;
+    }
+    this.#closed = true;
+    await this.settledReset();
+    this.#clearProbe();
+    this.#stopOnline();
+    this.#stopWatching();
+    await this.#connection.close();
+    this.#store.close();
+    this.#listeners.clear();
+  }
+
+  /** Log-out: closes and deletes everything this person left on the device (documents, outbox, node id). */
+  async wipe(): Promise<void> {
+    const epoch = this.epoch;
+    this.#outbox.clear();
+    await this.close();
+    const list = this.#options.listDatabases ?? personDatabases;
+    const remove = this.#options.deleteDatabase ?? deleteDatabase;
+    for (const name of await list(this.userId, epoch)) {
+      await remove(name);
+    }
+  }
+
+  async #attach(epoch: string | null, fresh: boolean): Promise<void> {
+    this.#socket = 'connecting';
+    this.#synced = false;
+    this.#connection = await DocConnection.open({
+      userId: this.userId,
+      orgId: this.#options.orgId,
+      epoch,
+      fresh,
+      clock: this.#clock,
+      outbox: this.#outbox,
+      deps: {
+        url: this.#options.url ?? syncServerUrl(window.location),
+        openPersistence: this.#options.openPersistence ?? ((name, doc) => new IndexeddbPersistence(name, doc)),
+        deleteDatabase: this.#options.deleteDatabase ?? deleteDatabase,
+        ...(this.#options.WebSocketPolyfill === undefined ? {} : { WebSocketPolyfill: this.#options.WebSocketPolyfill }),
+      },
+      events: {
+        socket: (state) => {
+          if (state === 'disconnected') {
+            this.#firstAttempt = false;
+          }
+          this.#socket = state;
+          this.#updateStatus();
+        },
+        synced: (synced) => {
+          this.#synced = synced;
+          this.#updateStatus();
+        },
+        epochLearned: (learned) => void this.#store.saveMeta({ epoch: learned }),
+        foreignEpoch: (next) => this.#reset(next),
+        live: () => this.#onLive(),
+        acknowledged: (seq) => this.client.acknowledge(seq),
+        closed: (code) => this.#emit((l) => l.closed?.(code)),
+      },
+    });
+    if (fresh) {
+      // Replay what was recorded until now (including writes made into the old copy while it was being
+      // dropped); later writes go into the fresh copy itself and must not count as answered by their stamp.
+      this.#replayThrough = this.#outbox.lastSeq;
+    }
+    this.#stopWatching = this.#connection.client.watchThreads((change) => this.#emit((l) => l.threads?.(change)));
+    this.#updateStatus();
+  }
+
+  #onLive(): void {
+    if (this.#replayThrough !== null) {
+      // The fresh copy now holds the server's state: put back what it lacks, settle what it has.
+      this.client.replay({ authoritative: true, throughSeq: this.#replayThrough });
+      this.#replayThrough = null;
+    }
+    this.#connection.probe();
+  }
+
+  #reset(epoch: string): void {
+    if (this.#resetting !== null || this.#closed) {
+      return;
+    }
+    // Out of the socket's message handler first: the connection is torn down under it.
+    this.#resetting = Promise.resolve()
+      .then(async () => {
+        this.#clearProbe();
+        this.#stopWatching();
+        await this.#connection.close(true);
+        await this.#store.saveMeta({ epoch });
+        await this.#attach(epoch, true);
+        this.#emit((l) => l.reset?.(epoch));
+      })
+      .finally(() => {
+        this.#resetting = null;
+      });
+  }
+
+  #scheduleProbe(): void {
+    this.#clearProbe();
+    this.#probeTimer = setTimeout(() => {
+      this.#probeTimer = null;
+      this.#connection.probe();
+    }, PROBE_DELAY_MS);
+  }
+
+  #clearProbe(): void {
+    if (this.#probeTimer !== null) {
+      clearTimeout(this.#probeTimer);
+      this.#probeTimer = null;
+    }
+  }
+
+  #updateStatus(): void {
+    const status = deriveStatus({ browserOnline: this.#online.isOnline(), socket: this.#socket, synced: this.#synced, firstAttempt: this.#firstAttempt });
+    if (status !== this.#status) {
+      this.#status = status;
+      this.#emit((l) => l.status?.(status));
+    }
+  }
+
+  #emit(call: (listener: SyncSessionListener) => void): void {
+    for (const listener of this.#listeners) {
+      call(listener);
+    }
+  }
+}
