@@ -3,7 +3,10 @@
  * Dovecot holding 50 corpus messages and an SMTP sink: a wrong password is
  * explained inline by "Test connection", the fixed settings pass both
  * probes, and after "Connect" the account's progress bar reaches 50/50 and
- * its status becomes "Up to date".
+ * its status becomes "Up to date". Then the account is edited: every
+ * refusing server is explained under its section with its hint apart, a
+ * new server asks for the password again, and the saved change keeps the
+ * mailbox syncing.
  */
 import { mkdir } from 'node:fs/promises';
 import type { Browser, Locator, Page } from 'playwright-core';
@@ -29,6 +32,13 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.waitForTimeout(300);
   await page.screenshot({ path: `${SHOTS}/${name}.png` });
   await page.setViewportSize(viewport);
+}
+
+/** Closes any toast still showing (they also close on their own after a few seconds, so none may be left). */
+async function dismissToasts(page: Page): Promise<void> {
+  for (const button of await page.getByRole('button', { name: 'Dismiss notification' }).all()) {
+    await button.click({ timeout: 1_000 }).catch(() => undefined);
+  }
 }
 
 async function attribute(locator: Locator, name: string): Promise<string | null> {
@@ -158,11 +168,54 @@ describe.runIf(browserAvailable() && dovecotAvailable())('mailboxes e2e in Chrom
     await row.getByText('Up to date').waitFor();
     // Polling stops once nothing is syncing.
     await page.getByText('Updating live').waitFor({ state: 'detached' });
-    await page.getByRole('button', { name: 'Dismiss notification' }).click();
+    await dismissToasts(page);
     await shot(page, 'mailboxes-list');
     await page.emulateMedia({ colorScheme: 'dark' });
     await shot(page, 'mailboxes-list-dark');
     await page.emulateMedia({ colorScheme: 'light' });
+
+    // Edit: the settings page opens filled in; a blank password keeps the saved one.
+    await card.getByRole('link', { name: 'Edit alice@acme.test' }).click();
+    await page.waitForURL(/\/settings\/mailboxes\/[0-9a-f-]{36}$/);
+    await page.getByRole('heading', { level: 1, name: 'Settings of alice@acme.test' }).waitFor();
+    const editIn = page.getByRole('group', { name: 'Incoming mail (IMAP)' });
+    const editOut = page.getByRole('group', { name: 'Outgoing mail (SMTP)' });
+    expect(await editIn.getByLabel('Port').inputValue()).toBe(String(dovecot.port));
+    expect(await editIn.getByLabel('User name').inputValue()).toBe('alice');
+    expect(await page.getByRole('textbox', { name: 'Display name', exact: true }).inputValue()).toBe('Alice Admin');
+    await page.getByLabel('Name in Shoal').fill('Sales inbox');
+    // Both servers refuse: each says so under its own section, the hint apart from the message.
+    await page.getByLabel('New password').fill('not-the-password');
+    await editOut.getByLabel('Port').fill('1');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const inAlert = editIn.getByRole('alert');
+    await inAlert.getByText(/rejected the user name or password/).waitFor({ timeout: 30_000 });
+    expect(await inAlert.locator('.problem-message').textContent()).not.toMatch(/app password/i);
+    expect(await inAlert.locator('.problem-hint').textContent()).toMatch(/app password/i);
+    const outAlert = editOut.getByRole('alert');
+    await outAlert.getByText(/refused the connection/).waitFor();
+    expect(await outAlert.locator('.problem-hint').textContent()).toMatch(/465/);
+    await shot(page, 'mailboxes-edit-error');
+    // A new server needs the password typed again: the saved one only goes where it was saved for.
+    await page.getByLabel('New password').fill('');
+    await editOut.getByLabel('Port').fill(String(sink.port));
+    await editIn.getByLabel('Server').fill('localhost');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const secret = page.getByLabel('New password');
+    await expect.poll(() => attribute(secret, 'aria-invalid')).toBe('true');
+    const secretHelp = (await attribute(secret, 'aria-describedby')) ?? '';
+    expect(await page.locator(`[id="${secretHelp.split(' ').join('"], [id="')}"]`).allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringMatching(/enter it again/i)]),
+    );
+    await editIn.getByLabel('Server').fill('127.0.0.1');
+    await secret.fill('alice-pw');
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await result.locator('[data-probe="imap"]').getByText('Incoming (IMAP) works').waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.waitForURL(/\/settings\/mailboxes$/, { timeout: 30_000 });
+    await card.getByRole('heading', { name: 'Sales inbox' }).waitFor();
+    await card.getByTestId('health').getByText('Up to date').waitFor({ timeout: 30_000 });
+    await dismissToasts(page);
 
     // Disconnect asks first and says the server keeps everything.
     await card.getByRole('button', { name: 'Disconnect alice@acme.test' }).click();

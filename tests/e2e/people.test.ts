@@ -3,45 +3,18 @@
  * both see each other on the People page, in real Chromium against a real
  * server on file-backed PGlite.
  */
-import { mkdir } from 'node:fs/promises';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserAvailable, launchBrowser, startLiveServer, type LiveServer } from '../helpers/browser';
+import { describe, expect, it } from 'vitest';
+import { browserAvailable } from '../helpers/browser';
+import { PASSWORD, shot, signUp, useLiveBrowser } from '../helpers/e2e-session';
 
-const SHOTS = 'test-results/screenshots';
-const PASSWORD = 'correct horse battery staple';
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-}
 
 describe.runIf(browserAvailable())('people e2e in Chromium', () => {
-  let server: LiveServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    await mkdir(SHOTS, { recursive: true });
-    server = await startLiveServer();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const live = useLiveBrowser();
 
   it('an admin signs up and invites a rep; both see each other on the People page', async () => {
-    const adminContext = await browser.newContext({ baseURL: server.url });
+    const adminContext = await live.browser.newContext({ baseURL: live.server.url });
     const admin = await adminContext.newPage();
-    await admin.goto('/');
-    await admin.waitForURL(/\/signup$/);
-    await expect.poll(() => admin.getByRole('heading', { name: 'Create your organization' }).count()).toBe(1);
-    await shot(admin, 'signup');
-    await admin.getByLabel('Organization name').fill('Acme Sales');
-    await admin.getByLabel('Your name').fill('Ada Admin');
-    await admin.getByLabel('Work email').fill('ada@acme.test');
-    await admin.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await admin.getByRole('button', { name: 'Create organization' }).click();
-    await admin.waitForURL(/\/inbox$/);
+    await signUp(admin, { beforeSubmit: () => shot(admin, 'signup') });
     await admin.getByRole('heading', { name: 'Inbox' }).waitFor();
     await shot(admin, 'inbox-empty');
 
@@ -53,10 +26,10 @@ describe.runIf(browserAvailable())('people e2e in Chromium', () => {
     await dialog.getByLabel('Role').selectOption('rep');
     await dialog.getByRole('button', { name: 'Send invite' }).click();
     const inviteUrl = (await admin.getByTestId('invite-url').textContent())?.trim() ?? '';
-    expect(inviteUrl).toMatch(new RegExp(`^${server.url}/invite/[a-z2-7]{32}$`));
+    expect(inviteUrl).toMatch(new RegExp(`^${live.server.url}/invite/[a-z2-7]{32}$`));
     await shot(admin, 'invite-created');
 
-    const repContext = await browser.newContext({ baseURL: server.url });
+    const repContext = await live.browser.newContext({ baseURL: live.server.url });
     const rep = await repContext.newPage();
     await rep.goto(inviteUrl);
     await rep.getByText('Acme Sales').first().waitFor();

@@ -10,7 +10,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { start, type Running } from '../../server/boot';
+import type { Db } from '../../db';
+import { start, type Running, type StartOptions } from '../../server/boot';
 import { loadConfig } from '../../server/env';
 import { createLogger } from '../../server/logger';
 import { APP_BUILD_DIR, ensureAppBuilt } from '../../scripts/ensure-build';
@@ -54,11 +55,13 @@ async function freePort(): Promise<number> {
 
 export interface LiveServer {
   url: string;
+  /** The server's own database handle, for seeding rows a test cannot create through the UI (e.g. synced mail). */
+  db: Db;
   stop(): Promise<void>;
 }
 
-/** Builds the app if stale and starts a real server on its own data directory. */
-export async function startLiveServer(env: Record<string, string> = {}): Promise<LiveServer> {
+/** Builds the app if stale and starts a real server on its own data directory (`options.createDocHost` serves `/sync`). */
+export async function startLiveServer(env: Record<string, string> = {}, options: StartOptions = {}): Promise<LiveServer> {
   ensureAppBuilt();
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'shoal-e2e-'));
@@ -72,9 +75,10 @@ export async function startLiveServer(env: Record<string, string> = {}): Promise
     APP_DIR: APP_BUILD_DIR,
     ...env,
   });
-  const running: Running = await start(config, createLogger('warn'));
+  const running: Running = await start(config, createLogger('warn'), options);
   return {
     url,
+    db: running.db,
     async stop() {
       await running.stop();
       await rm(dataDir, { recursive: true, force: true });

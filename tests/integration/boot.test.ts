@@ -83,7 +83,12 @@ describe('boot', () => {
         expect(await one.tryLease(name)).not.toBeNull();
         expect(await two.tryLease(name)).toBeNull();
         await one.close();
-        const taken = await two.tryLease(name);
+        // The server frees the lock once it has seen the connection go, which is asynchronous to our close.
+        let taken = await two.tryLease(name);
+        for (let i = 0; i < 50 && !taken; i += 1) {
+          await new Promise((r) => setTimeout(r, 100));
+          taken = await two.tryLease(name);
+        }
         expect(taken).not.toBeNull();
         await taken?.release();
       } finally {

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMigrations, migrate, pendingMigrations } from '../../db';
-import { insertRows } from '../../db/bulk';
+import { copyRows, insertRows, type TypedColumn } from '../../db/bulk';
 import { isUniqueViolation } from '../../db/errors';
 import { replaceGroupMembers, insertGroup, findGroup } from '../../db/queries/groups';
 import { findThrottle, recordFailure } from '../../db/queries/login-throttle';
@@ -145,5 +145,55 @@ describe.each(driverCases())('db contract on $name', ({ create }) => {
     expect(rows[0]?.doc).toEqual(doc);
     expect(rows[1]?.doc).toEqual(doc);
     await t.db.exec('drop table json_probe');
+  });
+
+  it('[DB12] binary COPY stores every encoded type as INSERT would; a rejected COPY rolls back without hanging', async () => {
+    await t.db.exec(
+      `create table copy_probe (id uuid primary key, name text, tags text[], doc jsonb, at timestamptz,
+         n int, big bigint, ok boolean, bytes bytea)`,
+    );
+    const columns: TypedColumn[] = [
+      { name: 'id', type: 'uuid' },
+      { name: 'name', type: 'text' },
+      { name: 'tags', type: 'text[]' },
+      { name: 'doc', type: 'jsonb' },
+      { name: 'at', type: 'timestamptz' },
+      { name: 'n', type: 'int4' },
+      { name: 'big', type: 'int8' },
+      { name: 'ok', type: 'bool' },
+      { name: 'bytes', type: 'bytea' },
+    ];
+    const large = Uint8Array.from({ length: 40_000 }, (_, i) => (i * 7) % 256);
+    const ids = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+    const rows = [
+      [ids[0], 'Zoë 😀 "quoted"\ttab', ['a', 'b,c', ''], JSON.stringify({ to: [{ address: 'a@b.test' }] }), new Date('1999-12-31T23:59:59.123Z'), -5, 2 ** 40, true, large],
+      [ids[1], '', [], JSON.stringify([]), new Date('2026-11-23T10:00:00.001Z'), 0, 0, false, new Uint8Array([0, 255])],
+      [ids[2], null, [], JSON.stringify('text'), null, null, null, null, null],
+    ];
+    await t.db.transaction((tx) => copyRows(tx, 'copy_probe', columns, rows));
+    const back = await t.db.query<{ id: string; name: string | null; tags: string[]; doc: unknown; at: Date | null; n: number | null; big: number | null; ok: boolean | null; bytes: Uint8Array | null }>(
+      'select id, name, tags, doc, at, n, big, ok, bytes from copy_probe order by at nulls last',
+    );
+    expect(back.map((r) => r.id)).toEqual(ids);
+    expect(back[0]).toMatchObject({ name: 'Zoë 😀 "quoted"\ttab', tags: ['a', 'b,c', ''], doc: { to: [{ address: 'a@b.test' }] }, n: -5, big: 2 ** 40, ok: true });
+    expect(back[0]?.at?.toISOString()).toBe('1999-12-31T23:59:59.123Z');
+    expect(Buffer.from(back[0]?.bytes ?? []).equals(Buffer.from(large))).toBe(true);
+    expect(back[1]).toMatchObject({ name: '', tags: [], doc: [], n: 0, big: 0, ok: false });
+    expect(Array.from(back[1]?.bytes ?? [])).toEqual([0, 255]);
+    expect(back[2]).toMatchObject({ name: null, tags: [], doc: 'text', at: null, n: null, big: null, ok: null, bytes: null });
+
+    // A duplicate key fails the COPY: the transaction rolls back, and both the pool and a transaction still work.
+    const fresh = crypto.randomUUID();
+    await expect(
+      t.db.transaction(async (tx) => {
+        await copyRows(tx, 'copy_probe', columns.slice(0, 2), [[fresh, 'kept?'], [ids[0], 'duplicate']]);
+      }),
+    ).rejects.toThrow();
+    await expect(t.db.copyFrom('copy_probe', ['id'], [new Uint8Array([1, 2, 3])])).rejects.toThrow();
+    expect(await t.db.query('select 1 from copy_probe where id = $1', [fresh])).toEqual([]);
+    await copyRows(t.db, 'copy_probe', columns.slice(0, 2), [[fresh, 'pooled']]);
+    expect(await t.db.query('select name from copy_probe where id = $1', [fresh])).toEqual([{ name: 'pooled' }]);
+    await expect(copyRows(t.db, 'copy_probe', columns.slice(0, 1), [['not-a-uuid']])).rejects.toThrow(TypeError);
+    await t.db.exec('drop table copy_probe');
   });
 });

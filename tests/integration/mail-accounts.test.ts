@@ -12,7 +12,7 @@ import { driverCases, type TestDb } from '../helpers/db';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../helpers/dovecot';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
 
-type ErrorBody = { error: { code: string; message: string; field?: string } };
+type ErrorBody = { error: { code: string; message: string; field?: string; details?: Record<string, string> } };
 type Problem = { ok: false; problem: { code: string; message: string; hint: string | null } };
 
 /** A listener that only counts who dialled it, to prove a refused host was never contacted. */
@@ -256,7 +256,9 @@ describe.each(driverCases())('mailbox accounts over HTTP on $name', ({ create })
         { address: 'sales@acme.test', name: 'Acme Sales', isDefault: false },
       ]);
       expect(JSON.stringify(res.body)).not.toContain('alice-pw');
-      expect(JSON.stringify(res.body)).not.toMatch(/password|secret|ciphertext/i);
+      // `authKind: "password"` names the kind of credential, never one.
+      expect(JSON.stringify(res.body)).not.toMatch(/"password"\s*:|secret|ciphertext/i);
+      expect(res.body.authKind).toBe('password');
       const rows = await t.db.query<{ row: string }>('select row_to_json(a)::text as row from mail_accounts a where id = $1', [accountId]);
       expect(rows).toHaveLength(1);
       expect(rows[0]?.row).not.toContain('alice-pw');
@@ -272,6 +274,10 @@ describe.each(driverCases())('mailbox accounts over HTTP on $name', ({ create })
       expect(imap.status).toBe(422);
       expect(imap.body.error).toMatchObject({ code: 'connection_failed', field: 'imap' });
       expect(imap.body.error.message).toMatch(/rejected the user name or password/);
+      // Outgoing shares the refused credentials: every refusing server is reported, hints apart.
+      expect(imap.body.error.details).toMatchObject({ 'imap.code': 'auth_failed', 'smtp.code': 'auth_failed' });
+      expect(imap.body.error.details?.['imap.hint']).toMatch(/app password/i);
+      expect(imap.body.error.details?.['smtp.message']).toMatch(/Outgoing \(SMTP\)/);
       const smtp = await liveApi.post<ErrorBody>(
         '/api/mail/accounts',
         live({
@@ -283,6 +289,7 @@ describe.each(driverCases())('mailbox accounts over HTTP on $name', ({ create })
       );
       expect(smtp.status).toBe(422);
       expect(smtp.body.error).toMatchObject({ code: 'connection_failed', field: 'smtp' });
+      expect(Object.keys(smtp.body.error.details ?? {}).filter((k) => k.startsWith('imap.'))).toEqual([]);
       const list = await liveApi.get<MailAccountListDto>('/api/mail/accounts', { cookie: owner.cookie });
       expect(list.body.accounts.map((a) => a.email)).toEqual(['alice@acme.test']);
     });

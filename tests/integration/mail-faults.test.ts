@@ -381,10 +381,11 @@ describe.runIf(dovecotAvailable())('mailbox sync through a faulty network', () =
     const detected: number[] = [];
     const reconnected: number[] = [];
     for (let trial = 0; trial < IDLE_TRIALS; trial += 1) {
+      // Idle again means a whole catch-up pass over the corpus, slow on a busy box; the detection itself is timed below.
       await waitFor('an idle account', async () => (await t.db.query<{ status: string }>(
         'select status from mail_accounts where id = $1',
         [accountId],
-      ))[0]?.status, (s) => s === 'idle', 10_000);
+      ))[0]?.status, (s) => s === 'idle', 30_000);
       // A random phase against the watchdog's timer.
       await sleep(Math.floor(random() * WATCHDOG_MS));
       const before = proxy.connections;
@@ -401,5 +402,5 @@ describe.runIf(dovecotAvailable())('mailbox sync through a faulty network', () =
     for (const ms of detected) {
       expect(ms).toBeLessThanOrEqual(WATCHDOG_MS + DETECTION_MARGIN_MS);
     }
-  }, 60_000);
+  }, 200_000);
 });

@@ -92,8 +92,9 @@ describe.runIf(dovecotAvailable()).each(driverCases())('mailbox sync against Dov
       (a) => a !== undefined && a.completed !== null,
     );
     expect(account?.done).toBe(account?.total);
-    const notes = await count(`select count(*)::int as n from notifications where kind = 'sync_complete'`);
-    expect(notes).toBe(1);
+    // The notification is written just after the completion mark.
+    await waitFor('notification', () => count(`select count(*)::int as n from notifications where kind = 'sync_complete'`), (n) => n >= 1);
+    expect(await count(`select count(*)::int as n from notifications where kind = 'sync_complete'`)).toBe(1);
     const threads = await count(
       'select count(distinct thread_id)::int as n from messages where account_id = $1',
       [accountId],
@@ -149,8 +150,11 @@ describe.runIf(dovecotAvailable()).each(driverCases())('mailbox sync against Dov
        where f.account_id = $1 and f.path = 'INBOX' and m.header_message_id = 'live-1@customer.test'`,
       [accountId],
     );
+    const inboxBeforeMove = await locations('INBOX');
     await dovecot.move('alice', 'INBOX', 'Archive', moved?.uid as number);
     await waitFor('move', () => locations('Archive'), (n) => n === 1);
+    // Archive and INBOX are separate passes: wait for the INBOX side of the move too.
+    await waitFor('moved out of INBOX', () => locations('INBOX'), (n) => n === inboxBeforeMove - 1);
     const [archived] = await t.db.query<{ id: string }>(
       `select l.message_id as id from message_locations l join mail_folders f on f.id = l.folder_id
        where f.account_id = $1 and f.path = 'Archive'`,

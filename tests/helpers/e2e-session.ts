@@ -1,0 +1,74 @@
+/**
+ * @module tests/helpers/e2e-session
+ * What the browser suites share: one live server and one Chromium per
+ * suite, screenshots under test-results, and signing up an organization
+ * through the real sign-up page.
+ */
+import { mkdir } from 'node:fs/promises';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { launchBrowser, startLiveServer, type LiveServer } from './browser';
+
+export const SHOTS = 'test-results/screenshots';
+export const PASSWORD = 'correct horse battery staple';
+
+/** A full-page screenshot under {@link SHOTS}. */
+export async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+}
+
+export interface LiveBrowser {
+  readonly server: LiveServer;
+  readonly browser: Browser;
+}
+
+/** Starts a live server and Chromium before the suite's tests and stops both after; read them inside tests. */
+export function useLiveBrowser(): LiveBrowser {
+  let server: LiveServer | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    await mkdir(SHOTS, { recursive: true });
+    server = await startLiveServer();
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+  return {
+    get server() {
+      if (!server) {
+        throw new Error('the live server is not started yet');
+      }
+      return server;
+    },
+    get browser() {
+      if (!browser) {
+        throw new Error('the browser is not launched yet');
+      }
+      return browser;
+    },
+  };
+}
+
+export interface SignUpOptions {
+  orgName?: string;
+  name?: string;
+  email?: string;
+  /** Runs on the filled-in form, before "Create organization" (e.g. a screenshot). */
+  beforeSubmit?: () => Promise<void>;
+}
+
+/** Opens the app on a fresh server, is sent to sign-up, creates the organization and lands in the inbox. */
+export async function signUp(page: Page, options: SignUpOptions = {}): Promise<void> {
+  await page.goto('/');
+  await page.waitForURL(/\/signup$/);
+  await page.getByRole('heading', { name: 'Create your organization' }).waitFor();
+  await page.getByLabel('Organization name').fill(options.orgName ?? 'Acme Sales');
+  await page.getByLabel('Your name').fill(options.name ?? 'Ada Admin');
+  await page.getByLabel('Work email').fill(options.email ?? 'ada@acme.test');
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await options.beforeSubmit?.();
+  await page.getByRole('button', { name: 'Create organization' }).click();
+  await page.waitForURL(/\/inbox$/);
+}

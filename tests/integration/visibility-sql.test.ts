@@ -1,0 +1,92 @@
+/**
+ * The SQL twin of the visibility rules (db/queries/visibility.ts), compared
+ * with the pure module and the independent oracle on random organizations
+ * written into a real database, on every driver.
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { visibleMessageIdsSql } from '../../db/queries/visibility';
+import type { Db } from '../../db/types';
+import { Visibility } from '../../sync/visibility';
+import { driverCases, type TestDb } from '../helpers/db';
+import { storeModelOrgs, type StoredOrg } from '../helpers/visibility-db';
+import { orgArb, personId, toVisibilityMessage, toVisibilityOrg, type ModelOrg } from '../helpers/visibility-model';
+import { oracleAudience } from '../helpers/visibility-oracle';
+
+const BATCH = 100;
+
+/**
+ * Organizations on Postgres; CI runs the issue's full 10,000. The embedded
+ * PGlite runs the same SQL single-threaded about five times slower, so it
+ * checks a tenth of them to keep CI under its time budget.
+ */
+const ORGS = Number(process.env.VISIBILITY_ORGS ?? 300);
+const orgsOn = (driver: string) => (driver === 'postgres' ? ORGS : Math.max(BATCH, Math.ceil(ORGS / 10)));
+
+/** Replayed on every run: `{ seed, path }` printed by fast-check when a batch differed. */
+const PINNED: { seed: number; path: string; why: string }[] = [];
+
+/** "viewer|message" pairs the database says are visible. */
+async function sqlPairs(db: Db, stored: readonly StoredOrg[]): Promise<Set<string>> {
+  const rows = await db.query<{ viewer: string; message: string }>(
+    `select v.id as viewer, x.id as message from users v
+     cross join lateral ${visibleMessageIdsSql('v.id', 'v.org_id')} x
+     where v.org_id = any($1::uuid[])`,
+    [stored.map((s) => s.orgId)],
+  );
+  return new Set(rows.map((r) => `${r.viewer}|${r.message}`));
+}
+
+function differences(model: ModelOrg, stored: StoredOrg, sql: ReadonlySet<string>): string[] {
+  const visibility = new Visibility(toVisibilityOrg(model));
+  const out: string[] = [];
+  model.messages.forEach((message, m) => {
+    const oracle = oracleAudience(model, message);
+    const vm = toVisibilityMessage(model, message);
+    model.people.forEach((_, p) => {
+      const inModule = visibility.canSee(personId(p), vm);
+      const inSql = sql.has(`${stored.people[p]}|${stored.messages[m]}`);
+      if (inModule !== inSql || inModule !== oracle.has(p)) {
+        out.push(`message ${m}, person ${p}: module ${inModule}, sql ${inSql}, oracle ${oracle.has(p)}`);
+      }
+    });
+  });
+  return out;
+}
+
+describe.each(driverCases())('visibility SQL on $name', ({ name, create }) => {
+  const orgs = orgsOn(name);
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await create();
+  });
+  afterAll(async () => {
+    await t.drop();
+  });
+
+  const check = async (batch: ModelOrg[]) => {
+    const stored = await t.db.transaction((tx) => storeModelOrgs(tx, batch));
+    const sql = await sqlPairs(t.db, stored);
+    // The database is this suite's own: emptying it keeps every batch as cheap as the first.
+    await t.db.query('truncate organizations cascade');
+    const diffs = batch.flatMap((model, i) => differences(model, stored[i] as StoredOrg, sql).map((d) => `org ${i}: ${d}`));
+    expect(diffs).toEqual([]);
+  };
+  const batches = fc.array(orgArb(), { minLength: BATCH, maxLength: BATCH });
+
+  it(`agrees with the module and the oracle on ${orgs} random organizations`, async () => {
+    let seen = 0;
+    await fc.assert(
+      fc.asyncProperty(batches, async (batch) => {
+        seen += batch.length;
+        await check(batch);
+      }),
+      { numRuns: Math.max(1, Math.ceil(orgs / BATCH)) },
+    );
+    expect(seen).toBeGreaterThanOrEqual(orgs);
+  }, 1_800_000);
+
+  it.each(PINNED)('agrees on pinned seed $seed ($why)', async ({ seed, path }) => {
+    await fc.assert(fc.asyncProperty(batches, check), { seed, path, numRuns: 1 });
+  });
+});
