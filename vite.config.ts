@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { sveltekit } from '@sveltejs/kit/vite';
 import { defineConfig } from 'vitest/config';
 
@@ -18,10 +19,14 @@ export default defineConfig({
   test: {
     projects: [
       {
+        // App modules under test import sync/ through SvelteKit's `$sync` alias.
+        resolve: { alias: { $sync: fileURLToPath(new URL('./sync', import.meta.url)) } },
         test: {
           name: 'unit',
           include: ['tests/unit/**/*.test.ts'],
           environment: 'node',
+          // Property tests run their CI counts (10,000 organizations) on a shared 2-core box.
+          testTimeout: 120_000,
         },
       },
       {
