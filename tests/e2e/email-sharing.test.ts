@@ -49,7 +49,7 @@ describe.runIf(browserAvailable())('email sharing e2e in Chromium', () => {
     await rep.goto('/inbox');
     await rep.getByRole('link', { name: 'Sharing' }).click();
     await rep.getByRole('heading', { name: 'Sharing', level: 1 }).waitFor();
-    expect(await rep.getByRole('link', { name: 'Email sharing' }).count()).toBe(0);
+    expect(await rep.getByRole('link', { name: 'Email sharing', exact: true }).count()).toBe(0);
     expect(await rep.getByRole('radio', { name: /Custom/ }).isChecked()).toBe(true);
     await rep.getByRole('radio', { name: /Public/ }).check();
     const domains = rep.getByRole('textbox', { name: 'Excluded domains' });
@@ -68,7 +68,7 @@ describe.runIf(browserAvailable())('email sharing e2e in Chromium', () => {
     // The admin finds it on the Email sharing page and locks it.
     const admin = await adminContext.newPage();
     await admin.goto('/inbox');
-    await admin.getByRole('link', { name: 'Email sharing' }).click();
+    await admin.getByRole('link', { name: 'Email sharing', exact: true }).click();
     await admin.getByRole('heading', { name: 'Email sharing', level: 1 }).waitFor();
     const row = admin.locator('tr[data-sharing-email="rita@acme.test"]');
     await row.getByText('Public').waitFor();

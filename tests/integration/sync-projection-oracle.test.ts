@@ -25,7 +25,7 @@ import { TestDocs, threadIdsOf } from '../helpers/sync-projection';
 import { DOMAINS, EXTERNAL_ADDRESSES, ownAddress, type ModelOrg } from '../helpers/visibility-model';
 import { oracleAudience } from '../helpers/visibility-oracle';
 
-const RUNS = Number(process.env.PROPERTY_RUNS ?? 6);
+const RUNS = Number(process.env.PROJECTION_RUNS ?? 6);
 const SEED = Number(process.env.SHOAL_TEST_SEED ?? Date.now() % 2_147_483_647);
 /** Failing runs found earlier, replayed every time: `{ seed, path }` as fast-check prints them. */
 const PINNED: { seed: number; path: string; why: string }[] = [
