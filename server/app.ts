@@ -11,12 +11,14 @@ import { errorHandler, HttpError } from './errors';
 import { originCheck } from './middleware/origin-check';
 import { requestLog } from './middleware/request-log';
 import { loadSession } from './middleware/session';
+import { attachmentRoutes } from './routes/attachments';
 import { authRoutes, meRoutes } from './routes/auth';
 import { conversionRuleRoutes } from './routes/conversion-rules';
 import { convertRoutes } from './routes/conversions';
 import { adminSharingRoutes, mySharingRoutes } from './routes/email-sharing';
 import { groupRoutes } from './routes/groups';
 import { healthRoutes } from './routes/health';
+import { imageProxyRoutes } from './routes/image-proxy';
 import { inviteRoutes } from './routes/invites';
 import { mailAccountRoutes } from './routes/mail-accounts';
 import { messageRoutes } from './routes/messages';
@@ -58,6 +60,8 @@ function apiRoutes() {
     .route('/mail', mailReadRoutes)
     .route('/messages', messageVisibilityRoutes)
     .route('/messages', convertRoutes)
+    .route('/messages', attachmentRoutes)
+    .route('/image-proxy', imageProxyRoutes)
     .route('/admin/conversion-rules', conversionRuleRoutes)
     .route('/admin/email-sharing', adminSharingRoutes)
     .route('/admin/organization', organizationRoutes);

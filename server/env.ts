@@ -99,6 +99,11 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   APP_DIR: z.string().min(1).default('./build/app'),
   MAIL_ALLOW_PRIVATE_HOSTS: booleanish.default(false),
+  IMAGE_PROXY_ALLOW_PRIVATE: z
+    .string()
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:.]+\]):\d{1,5}$/i, 'must be address:port, e.g. 10.0.0.5:8080 or [fd00::5]:443')))
+    .default([]),
   MAIL_KEKS: kekList.optional(),
   MAIL_KEK_ACTIVE: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be a key id from MAIL_KEKS').optional(),
   MESSAGE_ID_KEY: base64Key(32).optional(),
@@ -136,6 +141,11 @@ export interface Config {
   appDir: string;
   /** Let mailboxes point at private/loopback addresses (self-hosted mail servers, tests). */
   mailAllowPrivateHosts: boolean;
+  /**
+   * Private `address:port` pairs the image proxy may fetch from anyway (an
+   * intranet image host, tests). Empty by default: no private address is reachable.
+   */
+  imageProxyAllowedPrivate: string[];
   /**
    * Key-encryption keys for mailbox secrets, newest last. Null: use (or create)
    * the keyring file in the data directory.
@@ -208,6 +218,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     logLevel: env.LOG_LEVEL,
     appDir: resolve(env.APP_DIR),
     mailAllowPrivateHosts: env.MAIL_ALLOW_PRIVATE_HOSTS,
+    imageProxyAllowedPrivate: env.IMAGE_PROXY_ALLOW_PRIVATE.map((entry) => entry.replace(/^\[(.*)\](:\d+)$/, '$1$2')),
     mailKeks,
     mailKekActive: env.MAIL_KEK_ACTIVE ?? mailKeks?.at(-1)?.kid ?? null,
     messageIdKey: env.MESSAGE_ID_KEY ? new Uint8Array(Buffer.from(env.MESSAGE_ID_KEY, 'base64')) : null,

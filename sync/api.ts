@@ -40,6 +40,12 @@ export const ERROR_CODES = {
   internal: 'internal_error',
   unavailable: 'unavailable',
   mailboxSecretUnavailable: 'mailbox_secret_unavailable',
+  /** The image proxy refused an address (private, loopback, link-local…) or a link it did not sign. */
+  imageRefused: 'image_refused',
+  /** The image proxy's target answered something that is not a raster image. */
+  notAnImage: 'not_an_image',
+  /** The image proxy could not get the image (unreachable, timed out, upstream error, too many redirects). */
+  imageUnavailable: 'image_unavailable',
 } as const;
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
 

@@ -56,6 +56,18 @@ export interface AttachmentDto {
   filename: string | null;
   contentType: string;
   size: number;
+  /** Content-ID (no angle brackets): the HTML body shows it where it says `cid:<contentId>`. */
+  contentId: string | null;
+}
+
+/** `POST /api/image-proxy/sign`: remote image addresses of a message the viewer chose to show. */
+export interface ImageSignInput {
+  urls: string[];
+}
+
+/** Each address with the same-origin proxy path that serves it (signed for the viewer, time-limited). */
+export interface SignedImagesDto {
+  images: { url: string; src: string }[];
 }
 
 export interface MessageDto {

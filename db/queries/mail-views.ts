@@ -54,7 +54,7 @@ export interface MessageRow {
 export interface MessageBodyRow extends MessageRow {
   textBody: string | null;
   htmlBody: string | null;
-  attachments: { filename: string | null; contentType: string; size: number; index?: number }[];
+  attachments: { filename: string | null; contentType: string; size: number; index?: number; partIndex?: number; contentId?: string | null }[];
 }
 
 export const MESSAGE_COLUMNS = `m.id, m.thread_id as "threadId", m.account_id as "accountId", a.owner_id as "ownerId",

@@ -1,7 +1,7 @@
 /**
  * @module server/net/address-policy
  * Decides which network addresses the server may dial on a person's behalf
- * (mail servers now, remote images later). Checked after DNS resolution, so
+ * (mail servers, and remote images through the image proxy). Checked after DNS resolution, so
  * a public name that resolves to 127.0.0.1 or 169.254.169.254 is refused too.
  */
 import { lookup } from 'node:dns/promises';
@@ -26,12 +26,15 @@ for (const [net, prefix] of [
 ] as const) {
   blocked.addSubnet(net, prefix, 'ipv4');
 }
+// Teredo (2001::/32) and 6to4 (2002::/16) embed an IPv4 address that may be a private one.
 for (const [net, prefix] of [
   ['::', 128],
   ['::1', 128],
   ['64:ff9b::', 96],
   ['100::', 64],
+  ['2001::', 32],
   ['2001:db8::', 32],
+  ['2002::', 16],
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],
@@ -54,6 +57,16 @@ export function isPrivateAddress(ip: string): boolean {
   return blocked.check(ip, family === 4 ? 'ipv4' : 'ipv6');
 }
 
+/** Resolves a host name (or IP literal, trailing dot allowed) to every address it maps to; null when it does not resolve. */
+export async function resolveHost(host: string): Promise<string[] | null> {
+  const name = host.endsWith('.') ? host.slice(0, -1) : host;
+  try {
+    return isIP(name) ? [name] : (await lookup(name, { all: true, verbatim: true })).map((a) => a.address);
+  } catch {
+    return null;
+  }
+}
+
 export type HostCheck = { ok: true; addresses: string[] } | { ok: false; reason: 'unresolvable' | 'private'; address?: string };
 
 /**
@@ -61,11 +74,8 @@ export type HostCheck = { ok: true; addresses: string[] } | { ok: false; reason:
  * @param allowPrivate skip the private-range check (self-hosted mail servers, tests).
  */
 export async function checkHost(host: string, allowPrivate: boolean): Promise<HostCheck> {
-  const name = host.endsWith('.') ? host.slice(0, -1) : host;
-  let addresses: string[];
-  try {
-    addresses = isIP(name) ? [name] : (await lookup(name, { all: true, verbatim: true })).map((a) => a.address);
-  } catch {
+  const addresses = await resolveHost(host);
+  if (!addresses) {
     return { ok: false, reason: 'unresolvable' };
   }
   if (allowPrivate) {

@@ -58,7 +58,13 @@ export function presentMessage(m: MessageBodyRow, records: readonly LinkedRecord
     replyTo: addresses(m.replyTo),
     text: m.textBody,
     html: m.htmlBody,
-    attachments: m.attachments.map((a, i) => ({ index: a.index ?? i, filename: a.filename, contentType: a.contentType, size: a.size })),
+    attachments: m.attachments.map((a, i) => ({
+      index: a.partIndex ?? a.index ?? i,
+      filename: a.filename,
+      contentType: a.contentType,
+      size: a.size,
+      contentId: a.contentId ?? null,
+    })),
     records: recordRefs(records.filter((r) => r.messageId === m.id)),
   };
 }
