@@ -1,0 +1,113 @@
+/**
+ * @module scripts/bench/sync
+ * `npm run bench:sync`: the sync engine's figures of issue 5, in one run on
+ * loopback. Shoal's real app and sync engine listen on 127.0.0.1; the
+ * clients (y-websocket providers over `ws`, the app's write helpers) run in
+ * a child process, so this process's CPU and heap are the server's.
+ *
+ *   (a) fan-out latency, one client's edit → 200 other clients' documents,
+ *       p50/p99, against a bare relay (no authorization, no persistence)
+ *   (b) server CPU per recipient (this process + Postgres backends)
+ *   (c) 1,000 offline edits: validate time, time until every client converged
+ *   (d) 5,000-thread document: gzip size, first sync, heap per resident
+ *       document, heap per socket
+ *   (e) bytes per overwrite after 100,000 edits; stored vs fresh projection
+ *
+ * Not a test: no assertions, figures only. Prints a table, then one JSON
+ * line. Uses BENCH_DATABASE_URL / TEST_DATABASE_URL (Postgres) when set,
+ * else in-memory PGlite. Run counts: SYNC_BENCH_ROUNDS (fan-out rounds, 60),
+ * SYNC_BENCH_OVERWRITES (100000).
+ */
+import type { Db } from '../../db/types';
+import { createBenchDb } from './support';
+import { documentFigures, growthFigures, type DocFigures, type GrowthFigures } from './sync-docsize';
+import { offlineBatch, relayFanOut, shoalFanOut, type FanOutFigures, type OfflineFigures } from './sync-fanout';
+import { Fleet } from './sync-fleet-control';
+import { seedOrg } from './sync-seed';
+import { startShoal } from './sync-server';
+import { progress, round } from './sync-util';
+
+// Scripts may read the environment for run counts.
+const ROUNDS = Number(process.env.SYNC_BENCH_ROUNDS ?? 60);
+const OVERWRITES = Number(process.env.SYNC_BENCH_OVERWRITES ?? 100_000);
+const RECIPIENTS = 200;
+const RESIDENT_DOCS = 4;
+
+interface Figures {
+  fanOut: FanOutFigures;
+  offline: OfflineFigures;
+  doc: DocFigures;
+  growth: GrowthFigures;
+}
+
+async function run(db: Db, fleet: Fleet): Promise<Figures> {
+  const server = await startShoal(db);
+  try {
+    const team = await seedOrg(db, { people: RECIPIENTS + 1, threads: 320, perThread: 1.5, sharing: 'all-public' });
+    const options = { rounds: ROUNDS, warmup: 10, gapMs: 20 };
+    progress('(a, b) fan-out through Shoal');
+    const shoal = await shoalFanOut(db, server, fleet, team, options);
+    progress('(c) offline batch');
+    const offline = await offlineBatch(server, fleet, team);
+    await fleet.send({ op: 'disconnect' });
+    progress('(a, b) fan-out through the relay');
+    const relay = await relayFanOut(db, server, fleet, team, options);
+    progress('(d) seeding the 5,000-thread organization');
+    const big = await seedOrg(db, { people: RESIDENT_DOCS + 1, threads: 6000, perThread: 2.5, sharing: 'all-public' });
+    progress('(d) 5,000-thread document');
+    const doc = await documentFigures(db, server, fleet, big, RESIDENT_DOCS);
+    progress('(e) overwrites');
+    const pair = await seedOrg(db, { people: 2, threads: 320, perThread: 1.5, sharing: 'all-public' });
+    const growth = await growthFigures(db, server, fleet, pair, OVERWRITES);
+    return { fanOut: { ...shoal, relay }, offline, doc, growth };
+  } finally {
+    await server.stop();
+  }
+}
+
+type Row = [figure: string, value: string, target: string, met: boolean | null];
+
+function rows(f: Figures): Row[] {
+  const { fanOut: a, offline: c, doc: d, growth: e } = f;
+  const ratio = a.shoal.p50Ms / a.relay.p50Ms;
+  const kb = (b: number) => `${round(b / 1024, 1)} KB`;
+  return [
+    ['(a) fan-out p50 (Shoal / relay)', `${a.shoal.p50Ms} / ${a.relay.p50Ms} ms`, '<= 10 ms', a.shoal.p50Ms <= 10],
+    ['(a) fan-out p99 (Shoal / relay)', `${a.shoal.p99Ms} / ${a.relay.p99Ms} ms`, '<= 50 ms', a.shoal.p99Ms <= 50],
+    ['(a) p50 ratio Shoal : relay', `${round(ratio, 2)}`, '<= 3', ratio <= 3],
+    ['(a) last of 200, p50 (Shoal / relay)', `${a.shoal.allP50Ms} / ${a.relay.allP50Ms} ms`, '', null],
+    ['(b) server CPU per recipient (Shoal / relay)', `${a.shoal.cpuUsPerRecipient} / ${a.relay.cpuUsPerRecipient} µs`, '<= 50 µs', a.shoal.cpuUsPerRecipient <= 50],
+    ['(c) validate 1,000 offline edits', `${c.validateMs} ms (review ${c.reviewMs} ms)`, '<= 100 ms', c.validateMs <= 100],
+    ['(c) every client converged', `${c.convergedMs} ms (${c.mismatchedClients} off)`, '<= 2000 ms', c.convergedMs >= 0 && c.convergedMs <= 2000],
+    ['(d) 5k-thread doc, V1 gzip', `${kb(d.v1GzipBytes)} (V1 ${kb(d.v1Bytes)})`, '<= 200 KB', d.v1GzipBytes <= 200 * 1024],
+    ['(d) first sync cold / warm', `${d.coldFirstSyncMs} / ${d.warmFirstSyncMs} ms`, '<= 1500 ms cold', d.coldFirstSyncMs <= 1500],
+    ['(d) server heap per resident doc', `${d.heapPerDocMb} MB`, '<= 15 MB', d.heapPerDocMb <= 15],
+    ['(d) server heap per socket', `${a.heapPerSocketKb} KB (+${a.externalPerSocketKb} KB buffers)`, '<= 100 KB', a.heapPerSocketKb <= 100],
+    ['(e) bytes per overwrite, editor / teammate', `${e.editorBytesPerOverwrite} / ${e.teammateBytesPerOverwrite} B`, '<= 10 B', Math.max(e.editorBytesPerOverwrite, e.teammateBytesPerOverwrite) <= 10],
+    ['(e) stored / fresh, editor / teammate', `${e.editorStoredRatio} / ${e.teammateStoredRatio}`, '<= 2', Math.max(e.editorStoredRatio, e.teammateStoredRatio) <= 2],
+  ];
+}
+
+function printTable(all: Row[]): void {
+  const widths = [0, 1, 2].map((i) => Math.max(...all.map((r) => String(r[i]).length)));
+  for (const [figure, value, target, met] of all) {
+    const mark = met === null ? '' : met ? 'met' : 'NOT MET';
+    console.log(`${figure.padEnd(widths[0] as number)}  ${value.padEnd(widths[1] as number)}  ${target.padEnd(widths[2] as number)}  ${mark}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const { db, drop } = await createBenchDb();
+  const fleet = Fleet.start();
+  try {
+    const figures = await run(db, fleet);
+    printTable(rows(figures));
+    console.log(JSON.stringify({ bench: 'sync', driver: db.driver, seconds: round((performance.now() - started) / 1000, 0), ...figures }));
+  } finally {
+    await fleet.stop();
+    await drop();
+  }
+}
+
+await main();
