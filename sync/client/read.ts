@@ -42,6 +42,8 @@ export type MapKey = keyof MapValues;
 export interface ThreadView extends ThreadDoc {
   id: string;
   fields: FieldValues;
+  /** The stamp of the person's own read/unread write, or null when they never set it (unread then follows the mail). */
+  readHlc: string | null;
 }
 
 function rootMap<N extends MapKey>(doc: Y.Doc, name: N): Y.Map<MapValues[N]> {
@@ -106,7 +108,7 @@ export function readThread(doc: Y.Doc, threadId: string): ThreadView | null {
   if (typeof summary !== 'object' || summary === null) {
     return null;
   }
-  return { ...summary, id: threadId, fields: readFields(doc, threadId) };
+  return { ...summary, id: threadId, fields: readFields(doc, threadId), readHlc: readStampedField(doc, threadId, 'read')?.hlc ?? null };
 }
 
 /** Newest activity first; the id breaks ties so the order is total and stable. */

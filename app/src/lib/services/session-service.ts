@@ -6,6 +6,7 @@ import { goto } from '$app/navigation';
 import { ERROR_CODES } from '$sync/api';
 import { ApiError, api } from '$lib/api';
 import { session } from '$lib/stores/session.svelte';
+import { wipeAppSync } from '$lib/sync/app-sync';
 import { toasts } from '$lib/stores/toasts.svelte';
 import { handleError } from '$lib/utils/handle-error';
 
@@ -24,6 +25,8 @@ export async function logOut(everywhere = false): Promise<boolean> {
       return false;
     }
   }
+  // The browser keeps nothing of the person: their document and pending changes go with the session.
+  await wipeAppSync().catch(() => undefined);
   session.clear();
   await goto('/login', { replaceState: true, invalidateAll: true });
   toasts.success(everywhere ? 'Logged out of all devices.' : 'Logged out.');

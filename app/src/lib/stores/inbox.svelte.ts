@@ -1,60 +1,55 @@
 /**
  * @module app/lib/stores/inbox
- * Everything the Inbox reads and changes: the thread list (view, lane,
- * search, pages), the counts per mailbox owner, one open thread, "why can I
- * see this?" and read state. It is the only inbox module that talks to the
- * server, so the later local Yjs document can replace it behind the same
- * shape. Only the latest request's answer is applied, so fast typing or
- * clicking never shows an older list last.
+ * The Inbox over the person's local document: the list is filtered on the
+ * device (view, status, lane, label, search), so it is instant and works
+ * offline. The server is asked only for what the document does not hold:
+ * one thread's messages, "why can I see this?", search and pages of history
+ * older than the working set (`./inbox-history`).
  */
 import { createContext } from 'svelte';
 import { api, ApiError } from '$lib/api';
+import type { SyncStore } from '$lib/sync/sync.svelte';
 import { ERROR_CODES } from '$sync/api';
-import type {
-  MailCountsDto,
-  MessageDto,
-  PersonRefDto,
-  ThreadDto,
-  ThreadLane,
-  ThreadSummaryDto,
-  ThreadView,
-  VisibilityExplanationDto,
-} from '$sync/mail-api';
+import type { ThreadView as DocThread } from '$sync/client/read';
+import type { MessageDto, ThreadDto, ThreadLane, VisibilityExplanationDto } from '$sync/mail-api';
+import {
+  countViews,
+  DEFAULT_FILTER,
+  filterThreads,
+  labelsIn,
+  peopleViews,
+  SearchIndex,
+  type InboxView,
+  type StatusTab,
+  type ViewCount,
+} from './inbox-filter';
+import { InboxHistory } from './inbox-history.svelte';
 
 export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';
 
-const PAGE_SIZE = 50;
-
-export interface OwnerEntry {
-  owner: PersonRefDto;
-  total: number;
-  unread: number;
-}
+const MINUTE_MS = 60_000;
 
 function messageOf(error: unknown, fallback: string): string {
   return error instanceof Error && error.message ? error.message : fallback;
 }
 
 export class Inbox {
-  readonly viewerId: string;
+  readonly history: InboxHistory;
 
-  view = $state<ThreadView>('team');
+  view = $state<InboxView>(DEFAULT_FILTER.view);
   /** The mailbox owner of the `person` view. */
-  owner = $state<string | null>(null);
-  lane = $state<ThreadLane>('all');
+  person = $state<string | null>(null);
+  status = $state<StatusTab>(DEFAULT_FILTER.status);
+  lane = $state<ThreadLane>(DEFAULT_FILTER.lane);
+  label = $state<string | null>(null);
   /** The search the list shows (already debounced by the caller). */
   query = $state('');
-
-  threads = $state<ThreadSummaryDto[]>([]);
-  nextCursor = $state<string | null>(null);
-  status = $state<LoadStatus>('idle');
-  loadError = $state<string | null>(null);
-  loadingMore = $state(false);
   /** The row the keyboard is on, and the thread to return focus to after reading. */
   activeId = $state<string | null>(null);
+  /** Minutes tick, so snoozed threads come back without a reload. */
+  now = $state(Date.now());
 
-  counts = $state<MailCountsDto | null>(null);
-  /** How many mailboxes the viewer connected; null until known. */
+  /** How many mailboxes the viewer connected; null until known (the server is asked once). */
   mailboxCount = $state<number | null>(null);
 
   thread = $state<ThreadDto | null>(null);
@@ -63,112 +58,88 @@ export class Inbox {
   /** The open thread does not exist or holds nothing the viewer may see. */
   threadMissing = $state(false);
 
-  /** Everyone else whose mail the viewer may see, by name. */
-  readonly others = $derived<OwnerEntry[]>(this.counts?.byOwner.filter((o) => o.owner.id !== this.viewerId) ?? []);
-  readonly mine = $derived<OwnerEntry | null>(this.counts?.byOwner.find((o) => o.owner.id === this.viewerId) ?? null);
-  readonly filtered = $derived(this.lane !== 'all' || this.query.trim() !== '');
-  readonly ownerName = $derived(this.others.find((o) => o.owner.id === this.owner)?.owner.name ?? null);
+  /** A new index only when names can have changed; typing a search reuses its cached texts. */
+  readonly index = $derived.by(() => new SearchIndex({ people: this.sync.people, records: this.sync.records }));
+  readonly byId = $derived.by((): ReadonlyMap<string, DocThread> => new Map(this.sync.threads.map((t) => [t.id, t])));
+  readonly threads = $derived.by((): DocThread[] =>
+    filterThreads(
+      this.sync.threads,
+      { view: this.view, person: this.person, status: this.status, lane: this.lane, label: this.label, query: this.query },
+      { me: this.viewerId, now: this.now, index: this.index },
+    ),
+  );
+  readonly counts = $derived.by((): Map<string, ViewCount> => countViews(this.sync.threads, this.viewerId, this.now));
+  readonly labels = $derived.by((): string[] => labelsIn(this.sync.threads));
+  readonly people = $derived.by((): string[] => peopleViews(this.sync.threads, this.sync.people, this.viewerId));
+  readonly filtered = $derived(this.lane !== 'all' || this.query.trim() !== '' || this.label !== null);
+  readonly personName = $derived.by(() => (this.person === null ? null : (this.sync.people.get(this.person)?.name ?? null)));
+  readonly ready = $derived.by(() => this.sync.ready);
 
-  #listRequest = 0;
   #threadRequest = 0;
   #explanations = new Map<string, Promise<VisibilityExplanationDto>>();
 
-  constructor(viewerId: string) {
-    this.viewerId = viewerId;
+  constructor(
+    readonly viewerId: string,
+    readonly sync: SyncStore,
+  ) {
+    this.history = new InboxHistory(() => ({ lane: this.lane, known: (id) => this.docThread(id) !== undefined }));
   }
 
-  #params(cursor?: string) {
-    return {
-      view: this.view,
-      owner: this.view === 'person' ? (this.owner ?? undefined) : undefined,
-      lane: this.lane,
-      q: this.query.trim() || undefined,
-      cursor,
-      limit: PAGE_SIZE,
-    };
+  /** Starts the minute clock; @returns a function that stops it. */
+  tick(): () => void {
+    const timer = setInterval(() => (this.now = Date.now()), MINUTE_MS);
+    return () => clearInterval(timer);
   }
 
-  /** Counts per mailbox owner and whether the viewer has a mailbox. Errors propagate. */
-  async loadOverview(): Promise<void> {
-    const [counts, accounts] = await Promise.all([api.mailCounts(), api.listMailAccounts()]);
-    this.counts = counts;
-    this.mailboxCount = accounts.accounts.length;
+  /** Whether the viewer has a mailbox, for the empty list's advice. Errors propagate (offline: unknown). */
+  async loadMailboxCount(): Promise<void> {
+    this.mailboxCount = (await api.listMailAccounts()).accounts.length;
   }
 
-  /** The first page for the current view, lane and search. Errors are recorded in `loadError`, then propagate. */
-  async load(): Promise<void> {
-    const request = ++this.#listRequest;
-    this.status = 'loading';
-    this.loadError = null;
-    try {
-      const page = await api.listThreads(this.#params());
-      if (request !== this.#listRequest) {
-        return;
-      }
-      this.threads = page.threads;
-      this.nextCursor = page.nextCursor;
-      this.status = 'ready';
-      if (!this.threads.some((t) => t.id === this.activeId)) {
-        this.activeId = this.threads[0]?.id ?? null;
-      }
-    } catch (error) {
-      if (request !== this.#listRequest) {
-        return;
-      }
-      this.status = 'error';
-      this.loadError = messageOf(error, 'Could not load your conversations.');
-      throw error;
-    }
+  count(key: string): ViewCount {
+    return this.counts.get(key) ?? { active: 0, unread: 0 };
   }
 
-  /** Appends the next page. */
-  async loadMore(): Promise<void> {
-    const cursor = this.nextCursor;
-    if (!cursor || this.loadingMore) {
-      return;
-    }
-    const request = this.#listRequest;
-    this.loadingMore = true;
-    try {
-      const page = await api.listThreads(this.#params(cursor));
-      if (request !== this.#listRequest) {
-        return;
-      }
-      const known = new Set(this.threads.map((t) => t.id));
-      this.threads = [...this.threads, ...page.threads.filter((t) => !known.has(t.id))];
-      this.nextCursor = page.nextCursor;
-    } finally {
-      this.loadingMore = false;
-    }
+  /** The thread as the document holds it (summary and fields), if it is in the working set. */
+  docThread(id: string): DocThread | undefined {
+    return this.byId.get(id);
   }
 
-  /** Switches to Team, Mine or one person's mail, keeping the lane and search. */
-  show(view: ThreadView, owner: string | null = null): Promise<void> {
+  show(view: InboxView, person: string | null = null): void {
     this.view = view;
-    this.owner = view === 'person' ? owner : null;
+    this.person = view === 'person' ? person : null;
     this.activeId = null;
-    return this.load();
+    this.history.reset();
   }
 
-  setLane(lane: ThreadLane): Promise<void> {
+  setStatus(status: StatusTab): void {
+    this.status = status;
+    this.activeId = null;
+  }
+
+  setLane(lane: ThreadLane): void {
     this.lane = lane;
     this.activeId = null;
-    return this.load();
+    this.history.reset();
   }
 
-  search(query: string): Promise<void> {
+  setLabel(label: string | null): void {
+    this.label = label;
+    this.activeId = null;
+  }
+
+  search(query: string): void {
     this.query = query;
     this.activeId = null;
-    return this.load();
   }
 
   /** The thread before (-1) or after (+1) `id` in the list, for j/k while reading. */
-  neighbour(id: string, step: 1 | -1): ThreadSummaryDto | null {
+  neighbour(id: string, step: 1 | -1): DocThread | null {
     const index = this.threads.findIndex((t) => t.id === id);
     return index < 0 ? null : (this.threads[index + step] ?? null);
   }
 
-  /** Loads one thread. A 404 sets `threadMissing` instead of failing. */
+  /** Loads one thread's messages from the server. A 404 sets `threadMissing` instead of failing. */
   async openThread(id: string): Promise<void> {
     const request = ++this.#threadRequest;
     this.activeId = id;
@@ -216,40 +187,30 @@ export class Inbox {
   }
 
   /**
-   * Marks the open thread's unread messages of the viewer's own mailboxes
-   * read (on the mail server first, then here), and updates the list and
-   * counts to match. Messages the server could not mark stay unread.
-   * @throws the first failure, after applying every success.
+   * Opening a thread reads it: the document's read flag at once (offline
+   * too), then the viewer's own unread messages on the mail server.
+   * @throws the first failure of the server part, after applying every success.
    */
   async markThreadRead(): Promise<void> {
     const thread = this.thread;
-    const unread = thread?.messages.filter((m) => this.isOwn(m) && !m.seen) ?? [];
-    if (!thread || unread.length === 0) {
+    if (!thread) {
+      return;
+    }
+    if (this.docThread(thread.id)) {
+      this.sync.setField(thread.id, 'read', true);
+    }
+    const unread = thread.messages.filter((m) => this.isOwn(m) && !m.seen);
+    if (unread.length === 0) {
       return;
     }
     const results = await Promise.allSettled(unread.map((m) => api.markMessageSeen(m.id, true)));
     const marked = new Set(unread.filter((_, i) => results[i]?.status === 'fulfilled').map((m) => m.id));
-    if (marked.size > 0) {
-      this.#applyRead(thread.id, marked);
+    if (marked.size > 0 && this.thread?.id === thread.id) {
+      this.thread = { ...this.thread, messages: this.thread.messages.map((m) => (marked.has(m.id) ? { ...m, seen: true } : m)) };
     }
     const failure = results.find((r) => r.status === 'rejected');
     if (failure) {
       throw failure.reason;
-    }
-  }
-
-  #applyRead(threadId: string, marked: ReadonlySet<string>): void {
-    if (this.thread?.id === threadId) {
-      this.thread = { ...this.thread, messages: this.thread.messages.map((m) => (marked.has(m.id) ? { ...m, seen: true } : m)) };
-    }
-    this.threads = this.threads.map((t) => (t.id === threadId ? { ...t, unreadCount: Math.max(0, t.unreadCount - marked.size) } : t));
-    const counts = this.counts;
-    if (counts) {
-      this.counts = {
-        ...counts,
-        unread: Math.max(0, counts.unread - marked.size),
-        byOwner: counts.byOwner.map((o) => (o.owner.id === this.viewerId ? { ...o, unread: Math.max(0, o.unread - marked.size) } : o)),
-      };
     }
   }
 }

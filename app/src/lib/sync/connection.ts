@@ -8,6 +8,7 @@
  */
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
+import type { Awareness } from 'y-protocols/awareness';
 import { SyncClient } from '$sync/client/client';
 import { epochIn } from '$sync/client/epoch';
 import type { Outbox } from '$sync/client/outbox';
@@ -113,6 +114,20 @@ export class DocConnection {
   /** Asks the server to acknowledge every write recorded so far. */
   probe(): boolean {
     return this.#handshake?.probe(this.#options.outbox.lastSeq) ?? false;
+  }
+
+  /** The presence channel of this connection (null before it connects). */
+  get awareness(): Awareness | null {
+    return this.#provider?.awareness ?? null;
+  }
+
+  /**
+   * Drops the socket while the browser says it is offline: an emulated or
+   * flaky network can leave a socket open that no longer carries anything,
+   * and writes must wait in the outbox instead.
+   */
+  disconnect(): void {
+    this.#provider?.disconnect();
   }
 
   /** Reconnects at once (the browser came back online), skipping the back-off wait. */

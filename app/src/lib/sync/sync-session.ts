@@ -14,11 +14,13 @@ import { createLocalClock, createNodeId } from '$sync/client/clock';
 import { Outbox, type SettledWrite } from '$sync/client/outbox';
 import type { FieldValues, ThreadField } from '$sync/doc/schema';
 import type { ThreadsChange } from '$sync/client/watch';
+import type { PersonDoc, RecordDoc } from '$sync/doc/schema';
 import type { ConversionRequest, ConversionType } from '$sync/client/write';
 import type { OutboxEntry } from '$sync/client/outbox';
 import type { Hlc } from '$sync/hlc';
 import { DocConnection, type ConnectionDeps } from './connection';
 import { deleteDatabase, openLocalStore, personDatabases, type LocalStore } from './local-store';
+import { applyLocalPresence, readPeers, type LocalPresence, type PeerPresence } from './presence';
 import { deriveStatus, syncServerUrl, type ConnectionStatus, type SocketState } from './status';
 
 /** Wait after a local write before asking the server to acknowledge, so a burst of edits shares one probe. */
@@ -54,6 +56,12 @@ export interface SyncSessionListener {
   reset?(epoch: string): void;
   /** The server ended the connection for good (e.g. 4401: signed out elsewhere). */
   closed?(code: number): void;
+  /** The organization's people (called at once and after each change, and after a reset). */
+  people?(people: ReadonlyMap<string, PersonDoc>): void;
+  /** The records the person may access. */
+  records?(records: ReadonlyMap<string, RecordDoc>): void;
+  /** Everyone else on a thread the person can see. */
+  presence?(peers: readonly PeerPresence[]): void;
 }
 
 function browserOnline(): OnlineSource {
@@ -96,6 +104,8 @@ export class SyncSession {
   #replayThrough: number | null = null;
   #resetting: Promise<void> | null = null;
   #closed = false;
+  #presence: LocalPresence | null = null;
+  #stopPresence: () => void = () => {};
 
   private constructor(options: SyncSessionOptions, store: LocalStore, node: string, entries: OutboxEntry[]) {
     this.userId = options.userId;
@@ -135,6 +145,8 @@ export class SyncSession {
     session.#stopOnline = session.#online.subscribe(() => {
       if (session.#online.isOnline()) {
         session.#connection.reconnect();
+      } else {
+        session.#connection.disconnect();
       }
       session.#updateStatus();
     });
@@ -167,7 +179,19 @@ export class SyncSession {
     if (listener.threads) {
       listener.threads({ threads: this.client.threads(), changed: new Set() });
     }
+    listener.people?.(this.client.entries('people'));
+    listener.records?.(this.client.entries('records'));
+    listener.presence?.(this.#peers());
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Tells the others which thread this device shows (null: none); kept across reconnects and resets. */
+  setPresence(presence: LocalPresence | null): void {
+    this.#presence = presence;
+    const awareness = this.#connection.awareness;
+    if (awareness !== null) {
+      applyLocalPresence(awareness, presence);
+    }
   }
 
   setField<F extends ThreadField>(threadId: string, field: F, value: FieldValues[F]): OutboxEntry | null {
@@ -198,6 +222,7 @@ export class SyncSession {
     this.#clearProbe();
     this.#stopOnline();
     this.#stopWatching();
+    this.#stopPresence();
     await this.#connection.close();
     this.#store.close();
     this.#listeners.clear();
@@ -255,8 +280,36 @@ export class SyncSession {
       // dropped); later writes go into the fresh copy itself and must not count as answered by their stamp.
       this.#replayThrough = this.#outbox.lastSeq;
     }
-    this.#stopWatching = this.#connection.client.watchThreads((change) => this.#emit((l) => l.threads?.(change)));
+    const client = this.#connection.client;
+    const stops = [
+      client.watchThreads((change) => this.#emit((l) => l.threads?.(change))),
+      client.watchEntries('people', (people) => this.#emit((l) => l.people?.(people))),
+      client.watchEntries('records', (records) => this.#emit((l) => l.records?.(records))),
+    ];
+    this.#stopWatching = () => stops.forEach((stop) => stop());
+    this.#watchPresence();
     this.#updateStatus();
+  }
+
+  #peers(): PeerPresence[] {
+    const awareness = this.#connection.awareness;
+    return awareness === null ? [] : readPeers(awareness, this.userId);
+  }
+
+  #watchPresence(): void {
+    this.#stopPresence();
+    const awareness = this.#connection.awareness;
+    if (awareness === null) {
+      return;
+    }
+    applyLocalPresence(awareness, this.#presence);
+    const onChange = (): void => {
+      const peers = this.#peers();
+      this.#emit((l) => l.presence?.(peers));
+    };
+    awareness.on('change', onChange);
+    this.#stopPresence = () => awareness.off('change', onChange);
+    onChange();
   }
 
   #onLive(): void {
@@ -277,6 +330,7 @@ export class SyncSession {
       .then(async () => {
         this.#clearProbe();
         this.#stopWatching();
+        this.#stopPresence();
         await this.#connection.close(true);
         await this.#store.saveMeta({ epoch });
         await this.#attach(epoch, true);

@@ -9,9 +9,10 @@
 import { createContext } from 'svelte';
 import type { SettledWrite } from '$sync/client/outbox';
 import type { ThreadView } from '$sync/client/read';
-import type { FieldValues, ThreadField } from '$sync/doc/schema';
+import type { FieldValues, PersonDoc, RecordDoc, ThreadField } from '$sync/doc/schema';
 import type { ConversionRequest, ConversionType } from '$sync/client/write';
 import { describeNotice, type WriteNotice } from './notices';
+import type { LocalPresence, PeerPresence } from './presence';
 import type { ConnectionStatus } from './status';
 import { SyncSession, type SyncSessionOptions } from './sync-session';
 
@@ -30,6 +31,14 @@ export class SyncStore {
   ready = $state(false);
   /** Set when the server ended the session (e.g. signed out elsewhere). */
   closedCode = $state<number | null>(null);
+  /** The organization's people, by id. */
+  people = $state.raw<ReadonlyMap<string, PersonDoc>>(new Map());
+  /** The records the person may access, by id. */
+  records = $state.raw<ReadonlyMap<string, RecordDoc>>(new Map());
+  /** Everyone else on a thread the person can see. */
+  peers = $state.raw<readonly PeerPresence[]>([]);
+  /** Whose document this is (null while closed). */
+  userId = $state<string | null>(null);
 
   #session: SyncSession | null = null;
   #unsubscribe: () => void = () => {};
@@ -39,6 +48,7 @@ export class SyncStore {
   async open(options: SyncSessionOptions): Promise<void> {
     const session = await SyncSession.open(options);
     this.#session = session;
+    this.userId = options.userId;
     this.pendingCount = session.pendingCount;
     this.status = session.status;
     this.#unsubscribe = session.subscribe({
@@ -55,6 +65,15 @@ export class SyncStore {
       closed: (code) => {
         this.closedCode = code;
       },
+      people: (people) => {
+        this.people = people;
+      },
+      records: (records) => {
+        this.records = records;
+      },
+      presence: (peers) => {
+        this.peers = peers;
+      },
     });
     this.ready = true;
   }
@@ -64,9 +83,17 @@ export class SyncStore {
     return this.#session?.client.field(threadId, field) ?? null;
   }
 
-  /** @throws SyncWriteError for an invalid value or a thread no longer in the inbox. */
-  setField<F extends ThreadField>(threadId: string, field: F, value: FieldValues[F]): void {
-    this.#require().setField(threadId, field, value);
+  /**
+   * @returns whether anything was written (false: the field already had this value).
+   * @throws SyncWriteError for an invalid value or a thread no longer in the inbox.
+   */
+  setField<F extends ThreadField>(threadId: string, field: F, value: FieldValues[F]): boolean {
+    return this.#require().setField(threadId, field, value) !== null;
+  }
+
+  /** Tells teammates which thread this device shows, and whether a reply is being written. */
+  setPresence(presence: LocalPresence | null): void {
+    this.#session?.setPresence(presence);
   }
 
   setShareFlag(recordId: string, shared: boolean): void {
@@ -87,6 +114,7 @@ export class SyncStore {
     await this.#session?.close();
     this.#session = null;
     this.ready = false;
+    this.userId = null;
   }
 
   /** Log-out: deletes the document, the outbox and the device id of this person from the browser. */
@@ -98,6 +126,10 @@ export class SyncStore {
     this.threads = [];
     this.pendingCount = 0;
     this.notices = [];
+    this.people = new Map();
+    this.records = new Map();
+    this.peers = [];
+    this.userId = null;
   }
 
   #notice(writes: readonly SettledWrite[]): void {
