@@ -7,6 +7,7 @@
  * Knows nothing of Yjs: updates are opaque bytes here.
  */
 import type { Db, Queryable } from '../types';
+import type { SyncDocReviewInput } from './sync-reviews';
 
 export interface SyncDocUpdateRow {
   seq: number;
@@ -84,17 +85,26 @@ export async function readSyncDoc(q: Queryable, userId: string, afterSeq = -1): 
  * Appends an update as the next seq, in one statement. The row lock on the
  * document orders this against a takeover: an append either commits before
  * the new writer claims (and the new writer reads it) or finds the new token.
+ * @param review for a client's update: what the edit policy must still
+ *   decide, stored in the same statement (so an update is never stored
+ *   without it, whatever crashes next).
  * @returns the update's seq, or null when `writer` no longer holds the document.
  */
-export async function appendSyncDocUpdate(q: Queryable, userId: string, writer: string, update: Uint8Array): Promise<number | null> {
-  const rows = await q.query<{ seq: number }>(
-    `insert into sync_doc_updates (user_id, seq, update)
+export async function appendSyncDocUpdate(q: Queryable, userId: string, writer: string, update: Uint8Array, review?: SyncDocReviewInput): Promise<number | null> {
+  const append = `insert into sync_doc_updates (user_id, seq, update)
      select d.user_id, ${HEAD_SEQ} + 1, $3 from sync_docs d
       where d.user_id = $1 and d.writer = $2
       for share of d
-     returning seq`,
-    [userId, writer, update],
-  );
+     returning user_id, seq`;
+  const rows = review
+    ? await q.query<{ seq: number }>(
+        `with appended as (${append}),
+         pending as (insert into sync_doc_reviews (user_id, seq, author_id, session_id, changes)
+           select user_id, seq, $4, $5, $6::text::jsonb from appended)
+         select seq from appended`,
+        [userId, writer, update, review.authorId, review.sessionId, review.changes],
+      )
+    : await q.query<{ seq: number }>(append, [userId, writer, update]);
   return rows[0]?.seq ?? null;
 }
 

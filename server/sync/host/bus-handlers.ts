@@ -18,7 +18,7 @@ export interface BusHost {
   readonly requests: Requests;
   readonly log: Logger;
   writable(userId: string): Promise<ResidentDoc | null>;
-  review(writer: ResidentDoc, author: Author, changes: CapturedChanges): Promise<void>;
+  review(writer: ResidentDoc, author: Author, changes: CapturedChanges, seqs: readonly number[]): Promise<void>;
   warn(message: string): (error: unknown) => void;
 }
 
@@ -85,10 +85,10 @@ async function serve(host: BusHost, m: Served): Promise<void> {
       return;
     }
     const applied = await writer.apply(m.update, m.author);
-    await applied.persisted;
-    // Stored and broadcast: the sender's socket may move on; the review is this process's business.
+    const seqs = await applied.persisted;
+    // Stored (with what it changed) and broadcast: the sender's socket may move on; the review is the holder's business, now or after a crash.
     await answer(true);
-    await host.review(writer, m.author, applied.changes);
+    await host.review(writer, m.author, applied.changes, seqs);
   } catch (error) {
     host.log.warn({ err: error, userId: m.userId }, 'sync request from another process failed');
     if (!answered) {

@@ -25,6 +25,7 @@ import { DOC_HOST_DEFAULTS, type DocHostOptions } from './options';
 import { REQUEST_OUTCOMES, Requests, type RequestBody } from './requests';
 import { Residency } from './residency';
 import { RESIDENT_MODES, type ResidentDoc } from './resident';
+import { recoverReviews, reviewStored, type ReviewingHost } from './review-recovery';
 
 export interface DocHostDeps {
   db: Db;
@@ -57,18 +58,21 @@ export class SyncDocHost implements DocHost {
   private readonly releases = new Set<Promise<void>>();
   private closed = false;
   private releaseOnClose = true;
+  private readonly reviewing: ReviewingHost;
 
   constructor(private readonly deps: DocHostDeps) {
     this.processId = deps.bus.processId;
     this.options = { ...DOC_HOST_DEFAULTS, ...deps.options };
     this.requests = new Requests(deps.bus);
     this.listeners = new Listeners(deps.log);
+    this.reviewing = { db: deps.db, log: deps.log, decide: (writer, author, changes) => this.decide(writer, author, changes) };
     this.residency = new Residency({
       db: deps.db,
       bus: deps.bus,
       leases: deps.leases,
       build: deps.build,
       refresh: deps.refresh,
+      recover: (writer) => this.recoverReviews(writer).then(() => undefined),
       maxResident: this.options.maxResident,
       hasSubscribers: (userId) => this.hasSubscribers(userId),
       warn: (message) => this.warn(message),
@@ -152,8 +156,7 @@ export class SyncDocHost implements DocHost {
         return this.forward(userId, { kind: 'client-update', userId, update, author }, this.options.ackTimeoutMs);
       }
       const applied = await writer.apply(update, author);
-      await applied.persisted;
-      await this.review(writer, author, applied.changes);
+      await this.review(writer, author, applied.changes, await applied.persisted);
       return true;
     });
   }
@@ -228,7 +231,17 @@ export class SyncDocHost implements DocHost {
     }
   }
 
-  async review(writer: ResidentDoc, author: Author, changes: CapturedChanges): Promise<void> {
+  /** Lets the policy decide a client's update stored under `seqs`; stored until decided (review-recovery.ts). */
+  review(writer: ResidentDoc, author: Author, changes: CapturedChanges, seqs: readonly number[]): Promise<void> {
+    return reviewStored(this.reviewing, writer, author, changes, seqs);
+  }
+
+  /** Decides the stored updates of a document that are still undecided (a crash, a failed review). */
+  recoverReviews(writer: ResidentDoc): Promise<number> {
+    return recoverReviews(this.reviewing, writer);
+  }
+
+  private async decide(writer: ResidentDoc, author: Author, changes: CapturedChanges): Promise<void> {
     if (changes.changed.size === 0) {
       return;
     }

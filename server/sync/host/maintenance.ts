@@ -21,6 +21,7 @@ export interface MaintainedHost {
   promote(r: ResidentDoc): Promise<boolean>;
   evict(r: ResidentDoc): void;
   forgetHandles(): void;
+  recoverReviews(r: ResidentDoc): Promise<number>;
   reopenFollowed(): void;
   warn(message: string): (error: unknown) => void;
 }
@@ -44,8 +45,11 @@ export async function renewLeases(host: MaintainedHost): Promise<void> {
   host.reopenFollowed();
 }
 
-/** Evicts idle documents nobody follows, and brings replicas that fell behind up to date. */
+/** Evicts idle documents nobody follows, retries failed reviews, and brings replicas that fell behind up to date. */
 export async function sweep(host: MaintainedHost, now = Date.now()): Promise<void> {
+  for (const r of byMode(host, RESIDENT_MODES.writer).filter((w) => w.needsReview)) {
+    await host.recoverReviews(r).catch(host.warn('sync review retry failed'));
+  }
   for (const r of [...host.residents.values()]) {
     if (!r.busy && !host.hasSubscribers(r.userId) && now - r.lastUsed >= host.options.idleMs) {
       host.evict(r);

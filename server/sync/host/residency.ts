@@ -19,6 +19,8 @@ export interface ResidencyDeps {
   leases: DocLeases;
   build: BuildDoc;
   refresh?: BuildDoc | undefined;
+  /** Decides the client updates a previous writer stored but never decided. */
+  recover?: (writer: ResidentDoc) => Promise<void>;
   residentDeps: ResidentDeps;
   maxResident: number;
   hasSubscribers(userId: string): boolean;
@@ -128,6 +130,8 @@ export class Residency {
       this.deps.bus.publish({ kind: 'reset', userId: writer.userId, epoch: writer.epoch, seq: writer.lastSeq }).catch(this.deps.warn('sync bus publish failed'));
       return;
     }
+    // First what the previous writer stored but never decided (it died, or its review failed), then what changed meanwhile.
+    await this.deps.recover?.(writer).catch(this.deps.warn('sync review of undecided updates failed; retried on the sweep'));
     await this.deps.refresh?.(writer.userId, writer).catch(this.deps.warn('sync document refresh after takeover failed'));
   }
 

@@ -10,6 +10,7 @@
  */
 import * as Y from 'yjs';
 import { replaceSyncDoc, type SyncDocState } from '../../../db/queries/sync-docs';
+import type { SyncDocReviewInput } from '../../../db/queries/sync-reviews';
 import type { Author, HostedDoc } from '../types';
 import type { BusMessage, UpdateOrigin } from './bus';
 import { mergeChanges, type CapturedChanges } from './changed-keys';
@@ -18,6 +19,7 @@ import { DOC_HOST_ERRORS, DocHostError } from './errors';
 import type { DocLease } from './leases';
 import { catchUp as catchUpReplica, relay as relayToReplica, type DocUpdateMessage, type ReplicaTarget } from './replica-feed';
 import { RESIDENT_MODES, type ResidentDeps, type ResidentMode } from './resident-deps';
+import { encodeChanges } from './review-journal';
 import { fencedOut, WriteLog } from './write-log';
 
 export { RESIDENT_MODES, type ResidentDeps, type ResidentHooks, type ResidentMode } from './resident-deps';
@@ -26,7 +28,8 @@ export { RESIDENT_MODES, type ResidentDeps, type ResidentHooks, type ResidentMod
 interface Capture {
   origin: UpdateOrigin;
   updates: Uint8Array[];
-  persisted: Promise<void>[];
+  /** Each update's seq once stored. */
+  persisted: Promise<number>[];
   changes: CapturedChanges | null;
 }
 
@@ -47,6 +50,10 @@ export class ResidentDoc implements HostedDoc, ReplicaTarget {
   private gate: Promise<void> | null = null;
   private capture: Capture | null = null;
   private relayOrigin: UpdateOrigin = 'server';
+  /** Seqs of client updates whose review runs now (a recovery leaves them alone). */
+  readonly liveReviews = new Set<number>();
+  /** A review failed here: its stored updates wait for a retry (maintenance) or the next holder. */
+  needsReview = false;
 
   constructor(
     readonly userId: string,
@@ -113,13 +120,14 @@ export class ResidentDoc implements HostedDoc, ReplicaTarget {
 
   /**
    * Applies a client's update as the writer.
-   * @returns what it changed, and a promise that settles once all of it is in Postgres.
+   * @returns what it changed, and a promise of the seqs it was stored under
+   *   (with what it changed, for the review), once all of it is in Postgres.
    */
-  async apply(update: Uint8Array, author: Author): Promise<{ changes: CapturedChanges; persisted: Promise<void> }> {
+  async apply(update: Uint8Array, author: Author): Promise<{ changes: CapturedChanges; persisted: Promise<number[]> }> {
     await this.passGate();
     const changes: CapturedChanges = { changed: new Map() };
     const capture = this.run({ origin: author, updates: [], persisted: [], changes }, () => Y.applyUpdate(this.current, update, author));
-    return { changes, persisted: Promise.all(capture.persisted).then(noop) };
+    return { changes, persisted: Promise.all(capture.persisted) };
   }
 
   /** Runs a policy review after the previous ones, so compensations land in order. */
@@ -253,7 +261,10 @@ export class ResidentDoc implements HostedDoc, ReplicaTarget {
       // Someone wrote the Y.Doc directly: still stored before anyone hears of it.
       this.deps.log.warn({ userId: this.userId }, 'sync document written outside DocHost; stored as a server write');
     }
-    const persisted = this.enqueue(update, capture?.origin ?? 'server');
+    const origin = capture?.origin ?? 'server';
+    // A client's update is stored with what it changed (captured just before, in afterTransaction) until it is decided.
+    const review = origin !== 'server' && capture?.changes ? { authorId: origin.userId, sessionId: origin.sessionId, changes: encodeChanges(capture.changes) } : undefined;
+    const persisted = this.enqueue(update, origin, review);
     if (capture) {
       capture.updates.push(update);
       capture.persisted.push(persisted);
@@ -270,11 +281,11 @@ export class ResidentDoc implements HostedDoc, ReplicaTarget {
   };
 
   /** Stores in apply order, then tells listeners and the other processes. */
-  private enqueue(update: Uint8Array, origin: UpdateOrigin): Promise<void> {
+  private enqueue(update: Uint8Array, origin: UpdateOrigin, review: SyncDocReviewInput | undefined): Promise<number> {
     this.log.pending += 1;
     const persisted = this.exclusive(async () => {
       try {
-        await this.append(update, origin);
+        return await this.append(update, origin, review);
       } finally {
         this.log.pending -= 1;
       }
@@ -283,10 +294,11 @@ export class ResidentDoc implements HostedDoc, ReplicaTarget {
     return persisted;
   }
 
-  private async append(update: Uint8Array, origin: UpdateOrigin): Promise<void> {
-    const seq = await this.log.store(this.assertWriter(), update, (reason) => this.drop(reason));
+  private async append(update: Uint8Array, origin: UpdateOrigin, review: SyncDocReviewInput | undefined): Promise<number> {
+    const seq = await this.log.store(this.assertWriter(), update, (reason) => this.drop(reason), review);
     this.deps.hooks.notify(this.userId, update, origin);
     this.publish({ kind: 'doc-update', userId: this.userId, epoch: this.currentEpoch, seq, update, origin });
+    return seq;
   }
 
   private async compactIfDue(): Promise<void> {

@@ -7,6 +7,7 @@
  */
 import type { Logger } from 'pino';
 import { appendSyncDocUpdate, compactSyncDoc } from '../../../db/queries/sync-docs';
+import type { SyncDocReviewInput } from '../../../db/queries/sync-reviews';
 import type { Db } from '../../../db/types';
 import { DOC_HOST_ERRORS, DocHostError } from './errors';
 import type { DocLease } from './leases';
@@ -43,21 +44,22 @@ export class WriteLog {
   }
 
   /**
-   * Stores an update as the next seq under `lease`.
+   * Stores an update as the next seq under `lease` (a client's with what the
+   * edit policy must still decide).
    * @returns the seq.
    * @throws {DocHostError} when the lease ran out, the write failed (later
    *   updates may build on this one, so none may be stored now: the document
    *   must be reloaded from Postgres) or another writer claimed the document;
    *   `lost` is called first.
    */
-  async store(lease: DocLease, update: Uint8Array, lost: OnLost): Promise<number> {
+  async store(lease: DocLease, update: Uint8Array, lost: OnLost, review?: SyncDocReviewInput): Promise<number> {
     if (Date.now() > lease.validUntil) {
       lost('lease expired before it was renewed');
       throw new DocHostError(DOC_HOST_ERRORS.leaseLost, 'the lease expired');
     }
     let seq: number | null;
     try {
-      seq = await appendSyncDocUpdate(this.db, this.userId, lease.token, update);
+      seq = await appendSyncDocUpdate(this.db, this.userId, lease.token, update, review);
     } catch (error) {
       lost('an update could not be stored');
       throw new DocHostError(DOC_HOST_ERRORS.persistFailed, 'the update could not be stored', { cause: error });

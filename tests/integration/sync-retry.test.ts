@@ -1,0 +1,194 @@
+/**
+ * Stored but undecided edits are decided later, never dropped (issue 5): a
+ * client's update is stored with what it changed, and the row goes only once
+ * the edit policy's decision committed. The crash window is made
+ * deterministic with faults injected into the test's dependencies:
+ *
+ * - a process stores an edit and dies while the policy is deciding it (the
+ *   review never returns; the host closes without releasing anything): the
+ *   next process to load the document decides it, before refreshing the
+ *   document from Postgres (which would otherwise put the old value back);
+ * - the decision's transaction fails once (a dropped connection): the same
+ *   process retries on its maintenance sweep;
+ * - a process dies after the decision committed but before forgetting it:
+ *   the second review changes nothing (the write log knows the write).
+ *
+ * A forged nested Yjs value stored in the same update is refused on
+ * recovery like it would have been live. Every driver.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import type { Db } from '../../db/types';
+import { createDocHost, type SyncDocHost } from '../../server/sync/host';
+import { createEditPolicy } from '../../server/sync/policy/edit-policy';
+import { createProjection } from '../../server/sync/projection';
+import type { Author, EditPolicy } from '../../server/sync/types';
+import { fieldKey, MAPS } from '../../sync/doc/schema';
+import { formatStamp } from '../../sync/hlc';
+import { driverCases, type TestDb } from '../helpers/db';
+import { FAST, quietLog, waitUntil } from '../helpers/sync-host';
+import { seedPolicyOrg, type PolicyOrg } from '../helpers/sync-policy-org';
+
+interface StoredReview {
+  seq: number;
+  author_id: string;
+  session_id: string;
+  changes: unknown;
+}
+
+/** The policy's database, whose next transaction fails as a dropped connection would. */
+function faultyDb(db: Db): { db: Db; failNextTransaction(): void; failures: number } {
+  const state = { armed: false, failures: 0 };
+  const proxy = new Proxy(db, {
+    get(target, prop, receiver) {
+      if (prop === 'transaction' && state.armed) {
+        return async () => {
+          state.armed = false;
+          state.failures += 1;
+          throw Object.assign(new Error('terminating connection due to administrator command (injected)'), { code: '57P01' });
+        };
+      }
+      const value: unknown = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return {
+    db: proxy,
+    failNextTransaction: () => (state.armed = true),
+    get failures() {
+      return state.failures;
+    },
+  };
+}
+
+/** A policy whose first review starts and never finishes: the process "dies" inside it. */
+function dyingPolicy(inner: EditPolicy): EditPolicy & { entered: boolean } {
+  const policy = {
+    entered: false,
+    review: (...args: Parameters<EditPolicy['review']>) => {
+      if (!policy.entered) {
+        policy.entered = true;
+        return new Promise<void>(() => {});
+      }
+      return inner.review(...args);
+    },
+  };
+  return policy;
+}
+
+describe.each(driverCases())('undecided edits are retried on $name', ({ create }) => {
+  let t: TestDb;
+  let org: PolicyOrg;
+  const hosts: SyncDocHost[] = [];
+  let clock = Date.now();
+  const stamp = () => formatStamp({ wallMs: (clock = Math.max(clock + 1, Date.now())), counter: 0, node: 'retry-dev' });
+  const author = (): Author => ({ userId: org.ana, sessionId: `s-${org.ana}`, connectionId: randomUUID() });
+
+  const startHost = async (policyDb: Db = t.db, wrap: (p: EditPolicy) => EditPolicy = (p) => p) => {
+    const projection = createProjection(t.db, { syncWindowDays: 90, syncMaxThreads: 5000 });
+    const policy = wrap(
+      createEditPolicy({ db: policyDb, log: quietLog, now: () => Date.now(), canonicalValue: (hosted, map, key) => projection.canonicalValue(hosted.userId, map as never, key) }),
+    );
+    const host = await createDocHost({ db: t.db, log: quietLog, build: projection.build, refresh: projection.build, policy, options: FAST });
+    hosts.push(host);
+    return host;
+  };
+
+  /** A client in sync with the host's copy makes an edit; @returns the update it sends. */
+  const editOf = async (host: SyncDocHost, fn: (doc: Y.Doc) => void): Promise<Uint8Array> => {
+    const server = (await host.open(org.ana)).doc;
+    const client = new Y.Doc();
+    Y.applyUpdate(client, Y.encodeStateAsUpdate(server));
+    client.transact(() => fn(client));
+    return Y.encodeStateAsUpdate(client, Y.encodeStateVector(server));
+  };
+
+  const pending = () => t.db.query<StoredReview>('select seq, author_id, session_id, changes from sync_doc_reviews where user_id = $1 order by seq', [org.ana]);
+  const stored = async (threadId: string, field: string) =>
+    (await t.db.query<{ value: unknown; hlc: string }>('select value, hlc from thread_fields where thread_id = $1 and field = $2', [threadId, field]))[0];
+  const logged = (key: string) => t.db.query<{ hlc: string; outcome: string }>('select hlc, outcome from sync_writes where user_id = $1 and key = $2', [org.ana, `${MAPS.fields}:${key}`]);
+  const fieldIn = async (host: SyncDocHost, key: string) => (await host.open(org.ana)).doc.getMap(MAPS.fields).get(key);
+
+  beforeAll(async () => {
+    t = await create();
+    org = await seedPolicyOrg(t.db);
+  });
+
+  afterAll(async () => {
+    for (const host of hosts) {
+      await host.close({ release: false });
+    }
+    await t?.drop();
+  });
+
+  let leftOver: StoredReview;
+  const status = () => fieldKey(org.shared[0] as string, 'status');
+
+  it('the next process decides an edit stored by one that died while deciding it', async () => {
+    const forged = fieldKey(org.shared[1] as string, 'labels');
+    let policy: ReturnType<typeof dyingPolicy> | null = null;
+    const first = await startHost(t.db, (p) => (policy = dyingPolicy(p)));
+    const value = { v: 'done', hlc: stamp() };
+    const update = await editOf(first, (doc) => {
+      doc.getMap(MAPS.fields).set(status(), value);
+      doc.getMap(MAPS.fields).set(forged, new Y.Map());
+    });
+    void first.receive(org.ana, update, author()).catch(() => {});
+    await waitUntil(() => policy?.entered === true, 5_000, 'the review to begin');
+    // Stored (the author's other sockets may already show it), not decided.
+    expect(await fieldIn(first, status())).toEqual(value);
+    const rows = await pending();
+    expect(rows).toHaveLength(1);
+    expect(await stored(org.shared[0] as string, 'status')).toBeUndefined();
+    leftOver = rows[0] as StoredReview;
+    // The process dies: nothing is released or finished.
+    await first.close({ release: false });
+
+    const second = await startHost();
+    expect(await fieldIn(second, status())).toEqual(value);
+    expect(await stored(org.shared[0] as string, 'status')).toEqual({ value: 'done', hlc: value.hlc });
+    expect(await logged(status())).toEqual([{ hlc: value.hlc, outcome: 'applied' }]);
+    // The forged nested type was refused and removed, as it would have been live.
+    expect(await fieldIn(second, forged)).toBeUndefined();
+    expect(await pending()).toEqual([]);
+    await second.close();
+  });
+
+  it('a second review of an edit already decided changes nothing', async () => {
+    const before = await stored(org.shared[0] as string, 'status');
+    // A process that died between the decision's commit and forgetting the update.
+    await t.db.query('insert into sync_doc_reviews (user_id, seq, author_id, session_id, changes) values ($1, $2, $3, $4, $5::text::jsonb)', [
+      org.ana,
+      leftOver.seq,
+      leftOver.author_id,
+      leftOver.session_id,
+      JSON.stringify(leftOver.changes),
+    ]);
+    const third = await startHost();
+    const value = await fieldIn(third, status());
+    expect(await pending()).toEqual([]);
+    expect(await stored(org.shared[0] as string, 'status')).toEqual(before);
+    expect(await logged(status())).toHaveLength(1);
+    expect(value).toEqual({ v: before?.value, hlc: before?.hlc });
+    await third.close();
+  });
+
+  it('the same process retries an edit whose decision failed', async () => {
+    const faulty = faultyDb(t.db);
+    const host = await startHost(faulty.db);
+    const key = fieldKey(org.shared[2] as string, 'assignee');
+    const value = { v: org.ben, hlc: stamp() };
+    const update = await editOf(host, (doc) => doc.getMap(MAPS.fields).set(key, value));
+    faulty.failNextTransaction();
+    await expect(host.receive(org.ana, update, author())).rejects.toThrow(/injected/);
+    expect(faulty.failures).toBe(1);
+    expect(await pending()).toHaveLength(1);
+    // Re-sending the update (the client reconnects) changes nothing in the document: only the stored row can bring the decision.
+    await host.receive(org.ana, update, author());
+    await waitUntil(async () => (await pending()).length === 0, 5_000, 'the retry on the sweep');
+    expect(await stored(org.shared[2] as string, 'assignee')).toEqual({ value: org.ben, hlc: value.hlc });
+    expect(await fieldIn(host, key)).toEqual(value);
+    await host.close();
+  });
+});
