@@ -121,16 +121,19 @@ export class Projection {
       listSharedFieldValues(this.db, threadIds),
       listPersonalFieldValues(this.db, targets.map((t) => t.userId), threadIds),
     ]);
-    const out: number[] = [];
-    for (const { userId, hosted } of targets) {
+    // Every document is written before any write is awaited: each one's update is then stored and sent as soon as
+    // the store gets to it, instead of the next document waiting for the previous one's round trip.
+    const writes = targets.map(({ userId, hosted }) => {
       const threads = docMap(hosted.doc, MAPS.threads);
       const held = new Set(threadIds.filter((id) => threads.has(id)));
+      if (held.size === 0) {
+        return Promise.resolve(null);
+      }
       const rows = [...shared, ...personal.filter((r) => r.userId === userId)].filter((r) => held.has(r.threadId));
       const desired = fieldEntries(rows);
-      const update = held.size > 0 ? await hosted.write((doc) => void reconcileMap(doc, MAPS.fields, desired, fieldScope(held))) : null;
-      out.push(update?.length ?? 0);
-    }
-    return out;
+      return hosted.write((doc) => void reconcileMap(doc, MAPS.fields, desired, fieldScope(held)));
+    });
+    return (await Promise.all(writes)).map((update) => update?.length ?? 0);
   }
 
   /** The value a server-map or `fields` key should hold for the person, or undefined when it should not exist. */
