@@ -178,6 +178,7 @@ async function overwrite(c: OverwriteCommand): Promise<{ transactions: number; e
       snoozeUntil: null,
     };
     for (let start = 0; start < c.threadIds.length * fields.length && edits < c.total; start += c.batch) {
+      const before = edits;
       member.doc.transact(() => {
         for (let k = start; k < Math.min(start + c.batch, c.threadIds.length * fields.length) && edits < c.total; k++) {
           const field = fields[k % fields.length] as ThreadField;
@@ -186,7 +187,8 @@ async function overwrite(c: OverwriteCommand): Promise<{ transactions: number; e
           }
         }
       });
-      transactions += 1;
+      // A transaction that changed nothing sends nothing.
+      transactions += edits > before ? 1 : 0;
       // Let the socket drain: the provider sends each transaction as one frame.
       await sleep(c.pauseMs);
     }

@@ -85,6 +85,7 @@ function rows(f: Figures): Row[] {
     ['(d) server heap per socket', `${a.heapPerSocketKb} KB (+${a.externalPerSocketKb} KB buffers)`, '<= 100 KB', a.heapPerSocketKb <= 100],
     ['(e) bytes per overwrite, editor / teammate', `${e.editorBytesPerOverwrite} / ${e.teammateBytesPerOverwrite} B`, '<= 10 B', Math.max(e.editorBytesPerOverwrite, e.teammateBytesPerOverwrite) <= 10],
     ['(e) stored / fresh, editor / teammate', `${e.editorStoredRatio} / ${e.teammateStoredRatio}`, '<= 2', Math.max(e.editorStoredRatio, e.teammateStoredRatio) <= 2],
+    ['(e) in memory / fresh, editor', `${e.editorEncodedRatio}`, '', null],
   ];
 }
 
