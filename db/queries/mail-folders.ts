@@ -140,7 +140,10 @@ async function orphanUnlocated(q: Queryable, messageIds: readonly string[]): Pro
   );
 }
 
-/** Applies server flags to a location and mirrors \\Seen onto its message. */
+/**
+ * Applies server flags to a location and mirrors \\Seen onto its message.
+ * @returns the message's id when its read state changed (what sync documents show), else null.
+ */
 export async function setLocationFlags(
   q: Queryable,
   folderId: string,
@@ -148,16 +151,23 @@ export async function setLocationFlags(
   uid: number,
   flags: readonly string[],
   modseq: number | null,
-): Promise<void> {
+): Promise<string | null> {
   const rows = await q.query<{ messageId: string }>(
     `update message_locations set flags = $4, modseq = coalesce($5, modseq)
      where folder_id = $1 and uidvalidity = $2 and uid = $3 returning message_id as "messageId"`,
     [folderId, uidvalidity, uid, flags, modseq],
   );
   const messageId = rows[0]?.messageId;
-  if (messageId) {
-    await q.query('update messages set seen = $2, flags = $3 where id = $1', [messageId, flags.includes('\\Seen'), flags]);
+  if (!messageId) {
+    return null;
   }
+  const seen = flags.includes('\\Seen');
+  const [before] = await q.query<{ seen: boolean }>(
+    `with old as (select seen from messages where id = $1)
+     update messages set seen = $2, flags = $3 where id = $1 returning (select seen from old) as seen`,
+    [messageId, seen, flags],
+  );
+  return before && before.seen !== seen ? messageId : null;
 }
 
 /**

@@ -50,6 +50,12 @@ export async function listThreadsOfBatch(
   return rows.map((r) => r.id);
 }
 
+/** The threads of stored messages (present or orphaned: an expunged message's thread must be re-read too). */
+export async function listThreadsOfMessages(q: Queryable, messageIds: readonly string[]): Promise<string[]> {
+  const rows = await q.query<{ id: string }>('select distinct thread_id as id from messages where id = any($1::uuid[])', [messageIds]);
+  return rows.map((r) => r.id);
+}
+
 /** Threads merged into these ones (their messages moved, so documents must drop them). */
 export async function listMergedThreads(q: Queryable, threadIds: readonly string[]): Promise<string[]> {
   if (threadIds.length === 0) {

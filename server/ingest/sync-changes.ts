@@ -10,6 +10,10 @@
  * not what the folder holds. Otherwise, and at least once per
  * `fullDiffIntervalMs` as a safety net against a server that under-reports
  * VANISHED, expunges come from a full UID diff.
+ *
+ * The messages whose read state changed or that lost a location go to the
+ * sink's `changed` once written, so sync documents follow (read state,
+ * threads whose last visible message went).
  */
 import type { ExpungeEvent, ImapFlow } from 'imapflow';
 import { knownUids, removeLocations, setLocationFlags, type FolderRow } from '../../db/queries/mail-folders';
@@ -73,10 +77,22 @@ async function fetchFlags(ctx: PassContext, changedSince: bigint | null): Promis
   return changes;
 }
 
-async function applyFlags(ctx: PassContext, folder: FolderRow, uidvalidity: number, changes: readonly FlagChange[]): Promise<number> {
-  for (const change of changes) {
-    await setLocationFlags(ctx.db, folder.id, uidvalidity, change.uid, change.flags, change.modseq);
+/** Tells the sink which stored messages changed in a way sync documents show. */
+function report(ctx: PassContext, messageIds: readonly string[]): void {
+  if (messageIds.length > 0) {
+    ctx.sink.changed?.(messageIds);
   }
+}
+
+async function applyFlags(ctx: PassContext, folder: FolderRow, uidvalidity: number, changes: readonly FlagChange[]): Promise<number> {
+  const readChanged: string[] = [];
+  for (const change of changes) {
+    const messageId = await setLocationFlags(ctx.db, folder.id, uidvalidity, change.uid, change.flags, change.modseq);
+    if (messageId) {
+      readChanged.push(messageId);
+    }
+  }
+  report(ctx, readChanged);
   return changes.length;
 }
 
@@ -98,7 +114,7 @@ export async function syncExpunges(ctx: PassContext, folder: FolderRow, uidvalid
   }
   const onServer = new Set(await searchUids(ctx, { all: true }));
   const gone = known.filter((uid) => !onServer.has(uid));
-  await removeLocations(ctx.db, folder.id, uidvalidity, gone);
+  report(ctx, await removeLocations(ctx.db, folder.id, uidvalidity, gone));
   return gone.length;
 }
 
@@ -153,7 +169,9 @@ async function syncByQresync(ctx: PassContext, folder: FolderRow, uidvalidity: n
   const uids = [...vanished];
   let expunged = 0;
   for (let i = 0; i < uids.length; i += REMOVE_CHUNK) {
-    expunged += (await removeLocations(ctx.db, folder.id, uidvalidity, uids.slice(i, i + REMOVE_CHUNK))).length;
+    const removed = await removeLocations(ctx.db, folder.id, uidvalidity, uids.slice(i, i + REMOVE_CHUNK));
+    report(ctx, removed);
+    expunged += removed.length;
   }
   return { flagsChanged, expunged };
 }

@@ -37,6 +37,8 @@ export interface MessageSink {
   /** Starts work that needs no transaction (parsing) as soon as a batch is fetched. */
   prepare?(messages: readonly FetchedMessage[]): void;
   storeBatch(folder: FolderRow, uidvalidity: number, messages: FetchedMessage[], checkpoint: FolderCheckpoint): Promise<void>;
+  /** Stored messages whose read state changed or that lost a location (expunged, moved), once written. */
+  changed?(messageIds: readonly string[]): void;
 }
 
 export interface FolderPassResult {

@@ -11,7 +11,7 @@ import type { Db } from '../../db/types';
 import { applyRulesAfterBatch } from '../conversion/apply-rules';
 import { notifySyncComplete } from '../outbound/notify-sync-complete';
 import type { Keyring } from '../secrets/keyring';
-import { storedBatchChange, type ChangeSink } from '../sync/projection/changes';
+import { changedMessagesChanges, storedBatchChange, type ChangeSink } from '../sync/projection/changes';
 import { AccountWorker, DEFAULT_WORKER_OPTIONS, type WorkerOptions } from './account-worker';
 import { createParsePool, type ParsePool } from './parse-pool';
 import { createMessageStore } from './store-messages';
@@ -80,6 +80,7 @@ export class SyncManager implements MailSync {
         await this.reportProgress(accountId);
         this.deps.changes?.publish(storedBatchChange(accountId, ...args));
       },
+      changed: (messageIds) => changedMessagesChanges(accountId, messageIds).forEach((change) => this.deps.changes?.publish(change)),
     };
     const worker = new AccountWorker(
       accountId,

@@ -4,7 +4,12 @@
  * feed writes the new threads into the owner's document and, because the
  * owner shares Public and the sender is a contact, into a teammate's; mail
  * that arrives while syncing live follows, and so do progress and the
- * "sync complete" notification. Every driver.
+ * "sync complete" notification. Changes made on the server by another IMAP
+ * client reach the documents too (the flag and expunge hook publishes the
+ * messages they touched): \Seen set or cleared moves the owner's unread
+ * count, an expunged reply takes the thread's summary back to its first
+ * message, and a thread whose only message was expunged leaves every
+ * document. Every driver.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SyncManager } from '../../server/ingest/sync-manager';
@@ -12,7 +17,7 @@ import { createLogger } from '../../server/logger';
 import { ChangeFeed } from '../../server/sync/projection/change-feed';
 import { createLocalChangeBus } from '../../server/sync/projection/changes';
 import { Projection } from '../../server/sync/projection/writer';
-import { MAPS, type AccountDoc, type NotificationDoc } from '../../sync/doc/schema';
+import { MAPS, type AccountDoc, type NotificationDoc, type ThreadDoc } from '../../sync/doc/schema';
 import { addPerson, client, createHarness, signUpAdmin, type Harness } from '../helpers/app';
 import { driverCases, type TestDb } from '../helpers/db';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../helpers/dovecot';
@@ -23,16 +28,16 @@ import { TestDocs, threadIdsOf } from '../helpers/sync-projection';
 const FAST = { folderIntervalMs: 400, watchdogMs: 20_000, idleDelayMs: 100, leaseRetryMs: 300 };
 const INITIAL = 6;
 
-function raw(n: number, from = 'Carol Customer <carol@customer.test>'): string {
+function raw(n: number, from = 'Carol Customer <carol@customer.test>', reply = false): string {
   return [
     `From: ${from}`,
     'To: alice@acme.test',
-    `Subject: Order question ${n}`,
-    `Message-ID: <order-${n}@customer.test>`,
+    `Subject: ${reply ? 'Re: ' : ''}Order question ${n}`,
+    reply ? `Message-ID: <reply-${n}@customer.test>\r\nIn-Reply-To: <order-${n}@customer.test>` : `Message-ID: <order-${n}@customer.test>`,
     `Date: ${new Date(Date.now() - (10 - n) * 60_000).toUTCString()}`,
     'Content-Type: text/plain; charset=utf-8',
     '',
-    `About order ${n}.`,
+    reply ? `More about order ${n}.` : `About order ${n}.`,
     '',
   ].join('\r\n');
 }
@@ -82,6 +87,9 @@ describe.runIf(dovecotAvailable()).each(driverCases())('ingest feeds the documen
   });
 
   const threads = (id: string) => threadIdsOf(docs.open(id).doc).size;
+  /** The summary of the thread that starts with order `n`, as a person's document shows it (undefined: not there). */
+  const summary = (id: string, n: number) =>
+    ([...docs.open(id).doc.getMap(MAPS.threads).values()] as ThreadDoc[]).find((t) => t.subject === `Order question ${n}`);
 
   it('writes every synced thread into the owner’s and the teammate’s document', async () => {
     await waitFor('the initial sync in both documents', () => [threads(owner), threads(mate)], ([a, b]) => a === INITIAL && b === INITIAL, 60_000);
@@ -100,4 +108,35 @@ describe.runIf(dovecotAvailable()).each(driverCases())('ingest feeds the documen
     await waitFor('the live mail', () => [threads(owner), threads(mate)], ([a, b]) => a === INITIAL + 2 && b === INITIAL + 1, 60_000);
     expect(feed.stats.failures).toBe(0);
   }, 90_000);
+
+  it('follows \\Seen set and cleared by another IMAP client', async () => {
+    // UIDs follow the prefill order: UID 1 is order 0.
+    expect(summary(owner, 0)?.unreadCount).toBe(1);
+    await dovecot.setFlag('alice', 'INBOX', 1, '\\Seen', true);
+    await waitFor('the read state in the owner’s document', () => summary(owner, 0)?.unreadCount, (n) => n === 0, 30_000);
+    await dovecot.setFlag('alice', 'INBOX', 1, '\\Seen', false);
+    await waitFor('the unread state back', () => summary(owner, 0)?.unreadCount, (n) => n === 1, 30_000);
+    // Unread counts only the viewer's own mailboxes: the teammate's summary never moved.
+    expect(summary(mate, 0)?.unreadCount).toBe(0);
+  }, 90_000);
+
+  it('updates a thread whose last message was expunged, and drops one left with none', async () => {
+    await dovecot.save('alice', 'INBOX', raw(2, undefined, true));
+    await waitFor('the reply in both documents', () => [summary(owner, 2)?.messageCount, summary(mate, 2)?.messageCount], ([a, b]) => a === 2 && b === 2, 60_000);
+    expect(summary(owner, 2)?.snippet).toContain('More about order 2');
+    const replyUid = Math.max(...(await dovecot.listUids('alice', 'INBOX')));
+    await dovecot.expunge('alice', 'INBOX', replyUid);
+    await waitFor(
+      'the summary back to the first message',
+      () => [owner, mate].map((id) => [summary(id, 2)?.messageCount, summary(id, 2)?.snippet]),
+      (both) => both.every(([count, snippet]) => count === 1 && String(snippet).startsWith('About order 2')),
+      60_000,
+    );
+    // UID 2 is order 1, alone in its thread.
+    const before = [threads(owner), threads(mate)];
+    await dovecot.expunge('alice', 'INBOX', 2);
+    await waitFor('the emptied thread gone from both documents', () => [summary(owner, 1), summary(mate, 1)], ([a, b]) => a === undefined && b === undefined, 60_000);
+    expect([threads(owner), threads(mate)]).toEqual(before.map((n) => n - 1));
+    expect(feed.stats.failures).toBe(0);
+  }, 120_000);
 });

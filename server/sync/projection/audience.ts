@@ -20,6 +20,7 @@ import {
   listThreadsFlaggable,
   listThreadsOfOwner,
   listThreadsOfBatch,
+  listThreadsOfMessages,
   listThreadsStartedBefore,
 } from '../../../db/queries/projection-audience';
 import type { ViewerRow } from '../../../db/queries/projection';
@@ -77,7 +78,11 @@ async function refreshThreads(ctx: AudienceContext, plan: ScopePlan, orgId: stri
 }
 
 async function onMessages(ctx: AudienceContext, plan: ScopePlan, c: Extract<DomainChange, { kind: 'messages' }>): Promise<void> {
-  const stored = [...(c.threadIds ?? []), ...(c.batch ? await listThreadsOfBatch(ctx.db, c.batch) : [])];
+  const stored = [
+    ...(c.threadIds ?? []),
+    ...(c.batch ? await listThreadsOfBatch(ctx.db, c.batch) : []),
+    ...(c.messageIds?.length ? await listThreadsOfMessages(ctx.db, c.messageIds) : []),
+  ];
   const threadIds = [...new Set([...stored, ...(await listMergedThreads(ctx.db, stored))])];
   const orgId = await findOrgOf(ctx.db, { accountId: c.accountId });
   await refreshThreads(ctx, plan, orgId, threadIds);

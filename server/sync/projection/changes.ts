@@ -15,8 +15,11 @@ export interface StoredBatchRef {
 }
 
 export type DomainChange =
-  /** Mail stored (ingest batch, sent mail, a test): the threads it landed in. */
-  | { kind: 'messages'; accountId: string; threadIds?: string[]; batch?: StoredBatchRef }
+  /**
+   * Mail stored (ingest batch, sent mail, a test): the threads it landed in; or
+   * stored messages changed on the server (`messageIds`: read state, expunged, moved).
+   */
+  | { kind: 'messages'; accountId: string; threadIds?: string[]; batch?: StoredBatchRef; messageIds?: string[] }
   /** Editable thread fields committed by the edit policy. */
   | { kind: 'thread-fields'; threadIds: string[] }
   /** A person's own "share emails" flag for a record. */
@@ -82,6 +85,18 @@ export function storedBatchChange(
   _checkpoint?: unknown,
 ): DomainChange {
   return { kind: 'messages', accountId, batch: { folderId: folder.id, uidvalidity, uids: messages.map((m) => m.uid) } };
+}
+
+/** Message ids per change: a change stays a small bus message even after a big expunge. */
+const MESSAGE_IDS_PER_CHANGE = 500;
+
+/** The changes for stored messages that changed on the server (ingest's flag and expunge hook). */
+export function changedMessagesChanges(accountId: string, messageIds: readonly string[]): DomainChange[] {
+  const out: DomainChange[] = [];
+  for (let i = 0; i < messageIds.length; i += MESSAGE_IDS_PER_CHANGE) {
+    out.push({ kind: 'messages', accountId, messageIds: messageIds.slice(i, i + MESSAGE_IDS_PER_CHANGE) });
+  }
+  return out;
 }
 
 /**
