@@ -11,7 +11,12 @@
  * - the decision's transaction fails once (a dropped connection): the same
  *   process retries on its maintenance sweep;
  * - a process dies after the decision committed but before forgetting it:
- *   the second review changes nothing (the write log knows the write).
+ *   the second review changes nothing (the write log knows the write);
+ * - across processes (in-process hub and lease table, on a shared database):
+ *   the holder stores an edit forwarded by another process, acknowledges it
+ *   (the forwarding socket moves on) and dies while deciding it; the other
+ *   process, whose socket follows the document, takes the lease when it
+ *   expires and decides the edit.
  *
  * A forged nested Yjs value stored in the same update is refused on
  * recovery like it would have been live. Every driver.
@@ -20,7 +25,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { Db } from '../../db/types';
-import { createDocHost, type SyncDocHost } from '../../server/sync/host';
+import { createDocHost, SyncDocHost } from '../../server/sync/host';
+import { createLocalHub } from '../../server/sync/host/bus';
+import { createMemoryLeaseTable } from '../../server/sync/host/leases';
 import { createEditPolicy } from '../../server/sync/policy/edit-policy';
 import { createProjection } from '../../server/sync/projection';
 import type { Author, EditPolicy } from '../../server/sync/types';
@@ -85,12 +92,15 @@ describe.each(driverCases())('undecided edits are retried on $name', ({ create }
   const stamp = () => formatStamp({ wallMs: (clock = Math.max(clock + 1, Date.now())), counter: 0, node: 'retry-dev' });
   const author = (): Author => ({ userId: org.ana, sessionId: `s-${org.ana}`, connectionId: randomUUID() });
 
-  const startHost = async (policyDb: Db = t.db, wrap: (p: EditPolicy) => EditPolicy = (p) => p) => {
+  const engineParts = (policyDb: Db, wrap: (p: EditPolicy) => EditPolicy) => {
     const projection = createProjection(t.db, { syncWindowDays: 90, syncMaxThreads: 5000 });
     const policy = wrap(
       createEditPolicy({ db: policyDb, log: quietLog, now: () => Date.now(), canonicalValue: (hosted, map, key) => projection.canonicalValue(hosted.userId, map as never, key) }),
     );
-    const host = await createDocHost({ db: t.db, log: quietLog, build: projection.build, refresh: projection.build, policy, options: FAST });
+    return { db: t.db, log: quietLog, build: projection.build, refresh: projection.build, policy, options: FAST };
+  };
+  const startHost = async (policyDb: Db = t.db, wrap: (p: EditPolicy) => EditPolicy = (p) => p) => {
+    const host = await createDocHost(engineParts(policyDb, wrap));
     hosts.push(host);
     return host;
   };
@@ -190,5 +200,29 @@ describe.each(driverCases())('undecided edits are retried on $name', ({ create }
     expect(await stored(org.shared[2] as string, 'assignee')).toEqual({ value: org.ben, hlc: value.hlc });
     expect(await fieldIn(host, key)).toEqual(value);
     await host.close();
+  });
+
+  it('another process decides an edit it forwarded once the holder died deciding it', async () => {
+    const hub = createLocalHub();
+    const leases = createMemoryLeaseTable(FAST.lease);
+    let policy: ReturnType<typeof dyingPolicy> | null = null;
+    const holder = new SyncDocHost({ ...engineParts(t.db, (p) => (policy = dyingPolicy(p))), bus: hub.connect('holder'), leases: leases.connect('holder') });
+    const other = new SyncDocHost({ ...engineParts(t.db, (p) => p), bus: hub.connect('other'), leases: leases.connect('other') });
+    hosts.push(holder, other);
+    await holder.open(org.ana);
+    // A socket on the other process follows the document (a replica there).
+    other.subscribe(org.ana, () => {});
+    const key = fieldKey(org.own, 'labels');
+    const value = { v: ['forwarded'], hlc: stamp() };
+    const update = await editOf(other, (doc) => doc.getMap(MAPS.fields).set(key, value));
+    // Acknowledged once the holder stored it; its review then never returns.
+    await other.receive(org.ana, update, author());
+    await waitUntil(() => policy?.entered === true, 5_000, 'the holder’s review to begin');
+    expect(await pending()).toHaveLength(1);
+    expect(await stored(org.own, 'labels')).toBeUndefined();
+    await holder.close({ release: false });
+    await waitUntil(async () => (await pending()).length === 0, 10_000, 'the takeover’s review');
+    expect(await stored(org.own, 'labels')).toEqual({ value: ['forwarded'], hlc: value.hlc });
+    await waitUntil(() => JSON.stringify(other.findWritable(org.ana)?.doc.getMap(MAPS.fields).get(key)) === JSON.stringify(value), 5_000, 'the decided value in the new holder’s document');
   });
 });
