@@ -41,7 +41,7 @@ import type {
   OrganizationSettingsInput,
   PersonEmailSharingDto,
 } from '$sync/sharing-api';
-import type { RecordEmailsDto, VisibilityExplanationDto } from '$sync/mail-api';
+import type { ImageSignInput, RecordEmailsDto, SignedImagesDto, VisibilityExplanationDto } from '$sync/mail-api';
 import type {
   MailCountsDto,
   MessageListDto,
@@ -181,8 +181,11 @@ function isAbort(error: unknown): boolean {
  * @returns Named, typed functions for every API endpoint the app uses.
  */
 export function createApi(fetchImpl?: Fetch) {
-  /** `raw` sends `body` as it is (e.g. a CSV file) with that content type instead of as JSON. */
-  async function request<T>(method: Method, path: string, body?: unknown, raw?: { contentType: string }): Promise<T> {
+  /**
+   * `raw` sends `body` as it is (e.g. a CSV file) with that content type instead of as JSON;
+   * `binary` answers the body as a Blob (attachments) instead of parsing JSON.
+   */
+  async function request<T>(method: Method, path: string, body?: unknown, raw?: { contentType: string }, binary = false): Promise<T> {
     const doFetch = fetchImpl ?? fetch;
     const init: RequestInit = {
       method,
@@ -215,6 +218,9 @@ export function createApi(fetchImpl?: Fetch) {
     }
     if (response.status === 204) {
       return undefined as T;
+    }
+    if (binary) {
+      return (await response.blob()) as T;
     }
     return (await response.json()) as T;
   }
@@ -313,6 +319,11 @@ export function createApi(fetchImpl?: Fetch) {
       request<ImportReportDto>('POST', `/records/import${query({ type })}`, file, { contentType: 'text/csv' }),
     listRecordEmails: (recordId: string, params: { owner?: string; cursor?: string } = {}) =>
       request<RecordEmailsDto>('GET', `/records/${id(recordId)}/emails${query(params)}`),
+    /** One attachment's bytes (a message the viewer may see; 404 otherwise). */
+    getAttachment: (messageId: string, index: number) =>
+      request<Blob>('GET', `/messages/${id(messageId)}/attachments/${index}`, undefined, undefined, true),
+    /** Signed image-proxy paths for remote images the viewer chose to show. */
+    signImages: (input: ImageSignInput) => request<SignedImagesDto>('POST', '/image-proxy/sign', input),
     explainVisibility: (messageId: string) =>
       request<VisibilityExplanationDto>('GET', `/messages/${id(messageId)}/visibility`),
 
