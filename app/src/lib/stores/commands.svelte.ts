@@ -5,6 +5,7 @@
  * shown (the inbox: triage the active thread, switch views). Each source
  * replaces its own list, and drops it when the page goes away.
  */
+import { untrack } from 'svelte';
 import type { Command } from './command-match';
 
 export type { Command };
@@ -16,11 +17,15 @@ class CommandRegistry {
 
   /** Sets a source's commands; @returns a function that removes them. */
   register(source: string, commands: readonly Command[]): () => void {
-    this.#sources = { ...this.#sources, [source]: commands };
-    return () => {
-      const { [source]: _removed, ...rest } = this.#sources;
-      this.#sources = rest;
-    };
+    // Called from effects: reading the sources there would make the effect depend on what it writes.
+    untrack(() => {
+      this.#sources = { ...this.#sources, [source]: commands };
+    });
+    return () =>
+      untrack(() => {
+        const { [source]: _removed, ...rest } = this.#sources;
+        this.#sources = rest;
+      });
   }
 }
 

@@ -97,9 +97,10 @@ export class Triage {
   }
 
   #write<F extends ThreadField>(threadId: string, field: F, value: FieldValues[F], message: string): boolean {
-    const previous = this.sync.field(threadId, field);
+    // The field's value before (null is a value here: no assignee, no snooze).
+    const previous = this.sync.field(threadId, field) as FieldValues[F];
     try {
-      if (!this.sync.setField(threadId, field, value) || previous === null) {
+      if (!this.sync.setField(threadId, field, value)) {
         return false;
       }
     } catch (error) {
