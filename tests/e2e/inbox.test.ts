@@ -302,11 +302,17 @@ describe.runIf(browserAvailable()).each(DRIVERS)('inbox e2e in Chromium on $name
     expect(await reply.getByText('> Could you send a quote?').isVisible()).toBe(false);
     await reply.getByRole('button', { name: 'Show quoted text' }).click();
     await reply.getByText(/> Could you send a quote\?/).waitFor();
-    // The HTML-only message is shown as text: no markup, no script, no remote image.
+    // The HTML-only message renders sanitized in a sandboxed frame: markup kept, no script, remote image blocked.
     const html = messages.nth(2);
-    await html.getByText(/Please find the signed order form attached\./).waitFor();
-    await html.getByText('order-form.pdf').waitFor();
-    expect(await html.locator('img, b, script').count()).toBe(0);
+    const frame = html.locator('iframe[data-message-frame]');
+    await frame.waitFor();
+    expect(await frame.getAttribute('sandbox')).toBe('allow-popups allow-popups-to-escape-sandbox');
+    const body = page.frameLocator('article[data-message-id] >> nth=2 >> iframe[data-message-frame]');
+    await body.getByText(/Please find the/).waitFor();
+    expect(await body.locator('b').textContent()).toBe('signed order form');
+    expect(await body.locator('script, img[src]').count()).toBe(0);
+    await html.getByText('Remote images are hidden to protect your privacy.').waitFor();
+    await html.getByRole('link', { name: 'order-form.pdf' }).waitFor();
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
 
     await messages.nth(0).getByRole('button', { name: 'Why can I see this?' }).click();
