@@ -21,12 +21,38 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreatedInviteDto, MeDto } from '../../sync/api';
 import { browserAvailable, launchBrowser, startLiveServer, type LiveServer } from '../helpers/browser';
+import { createPostgresDb } from '../helpers/db';
+import { prerequisite } from '../helpers/prereq';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../helpers/dovecot';
 import { shot, PASSWORD } from '../helpers/e2e-session';
 import { loopbackAccountInput } from '../helpers/mail-account';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
 
 const HOUR = 3_600_000;
+const testDatabaseUrl = process.env.TEST_DATABASE_URL;
+
+interface Driver {
+  name: 'pglite' | 'postgres';
+  prepare(): Promise<{ env: Record<string, string>; drop(): Promise<void> }>;
+}
+
+const DRIVERS: Driver[] = [
+  { name: 'pglite', prepare: async () => ({ env: {}, drop: async () => {} }) },
+  ...(prerequisite('Postgres tier', testDatabaseUrl ? null : 'TEST_DATABASE_URL is not set')
+    ? [
+        {
+          name: 'postgres' as const,
+          async prepare() {
+            const t = await createPostgresDb(testDatabaseUrl as string, 'shoal_e2e_live');
+            const [row] = await t.db.query<{ name: string }>('select current_database() as name');
+            const url = new URL(testDatabaseUrl as string);
+            url.pathname = `/${row?.name ?? ''}`;
+            return { env: { DATABASE_URL: url.toString() }, drop: () => t.drop() };
+          },
+        },
+      ]
+    : []),
+];
 
 function mail(id: string, from: string, to: string, subject: string, hoursAgo: number, text: string): Buffer {
   const at = new Date(Date.now() - hoursAgo * HOUR);
@@ -46,7 +72,8 @@ async function call<T>(context: BrowserContext, origin: string, method: 'POST' |
 const rows = (page: Page) => page.locator('a[data-thread-id]');
 const row = (page: Page, subject: string) => rows(page).filter({ hasText: subject });
 
-describe.runIf(browserAvailable() && dovecotAvailable())('the inbox live between two reps and their manager', () => {
+describe.runIf(browserAvailable() && dovecotAvailable()).each(DRIVERS)('the inbox live between two reps and their manager on $name', (driver) => {
+  let drop: (() => Promise<void>) | undefined;
   let dovecot: Dovecot;
   let sink: SmtpSink;
   let server: LiveServer;
@@ -68,7 +95,9 @@ describe.runIf(browserAvailable() && dovecotAvailable())('the inbox live between
     await dovecot.prefill('rob', 'INBOX', [mail('demo-1@hooli.example', '"Erin Evans" <erin@hooli.example>', 'rob@acme.test', 'Demo next week', 3, 'Can we see a demo?')]);
     await dovecot.prefill('pam', 'INBOX', [mail('secret-1@initech.example', '"Carol Client" <carol@initech.example>', 'pam@acme.test', 'Confidential pricing', 2, 'Between us.')]);
     sink = await startSmtpSink();
-    server = await startLiveServer({ MAIL_ALLOW_PRIVATE_HOSTS: 'true' });
+    const database = await driver.prepare();
+    drop = database.drop;
+    server = await startLiveServer({ MAIL_ALLOW_PRIVATE_HOSTS: 'true', ...database.env });
     browser = await launchBrowser();
     const origin = server.url;
     for (const name of ['ada', 'mia', 'rita', 'rob', 'pam'] as const) {
@@ -103,6 +132,7 @@ describe.runIf(browserAvailable() && dovecotAvailable())('the inbox live between
     }
     await browser?.close();
     await server?.stop();
+    await drop?.();
     await sink?.stop();
     await dovecot?.stop();
   });
@@ -147,7 +177,7 @@ describe.runIf(browserAvailable() && dovecotAvailable())('the inbox live between
     await row(mia, 'Pricing for 40 seats').click();
     await mia.getByRole('heading', { level: 1, name: 'Pricing for 40 seats' }).waitFor();
     await mia.getByText('Rita Rep is viewing').waitFor();
-    await shot(mia, 'inbox-live-presence');
+    await shot(mia, `inbox-live-presence-${driver.name}`);
     await rita.goto('/inbox');
     await mia.goto('/inbox');
     await expect.poll(() => mia.getByText('Rita Rep is viewing').count()).toBe(0);
@@ -167,7 +197,7 @@ describe.runIf(browserAvailable() && dovecotAvailable())('the inbox live between
     await rob.locator('[data-status-tab="pending"]').click();
     await row(rob, 'Renewal terms').waitFor();
     await rob.locator('[data-sync-status="offline"][data-pending="2"]').waitFor();
-    await shot(rob, 'inbox-live-offline');
+    await shot(rob, `inbox-live-offline-${driver.name}`);
     // Rita has seen neither; later than Rob, she marks the renewal thread done.
     expect(await row(rita, 'Pricing for 40 seats').count()).toBe(1);
     await row(rita, 'Renewal terms').focus();
@@ -186,7 +216,7 @@ describe.runIf(browserAvailable() && dovecotAvailable())('the inbox live between
     await mia.locator('[data-status-tab="done"]').click();
     await row(mia, 'Pricing for 40 seats').waitFor();
     await row(mia, 'Renewal terms').waitFor();
-    await shot(rob, 'inbox-live-notice');
+    await shot(rob, `inbox-live-notice-${driver.name}`);
 
     // The manager: her team in the views, the reps' shared threads, never Pam's private mail.
     await mia.locator('[data-status-tab="open"]').click();
@@ -206,7 +236,7 @@ describe.runIf(browserAvailable() && dovecotAvailable())('the inbox live between
     const pam = await contexts.pam.newPage();
     await pam.goto('/inbox');
     await row(pam, 'Confidential pricing').waitFor({ timeout: 60_000 });
-    await shot(mia, 'inbox-live-manager');
+    await shot(mia, `inbox-live-manager-${driver.name}`);
     expect(errors).toEqual([]);
   });
 });
