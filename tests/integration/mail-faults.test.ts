@@ -374,7 +374,7 @@ describe.runIf(dovecotAvailable())('mailbox sync through a faulty network', () =
     for (const ms of timed) {
       expect(ms).toBeLessThanOrEqual(WATCHDOG_MS + DETECTION_MARGIN_MS);
     }
-  }, 170_000);
+  }, 300_000);
 
   it(`detects a half-open connection on an idle account within the watchdog interval (${WATCHDOG_MS} ms)`, async () => {
     const random = seededRandom(testSeed('mail-faults idle'));
