@@ -4,34 +4,32 @@
  * (a) parse-only throughput, (b) raw fetch from a loopback Dovecot, (c) full
  * ingest (fetch, parse, thread, match, store) into Postgres (BENCH_DATABASE_URL,
  * else TEST_DATABASE_URL) or PGlite. Prints a table, then one JSON line.
+ *
+ * (c) and (a) each run in a process of their own (ingest-run.ts,
+ * parse-only.ts), from TypeScript through tsx as `npm start` runs the
+ * server, and with the same V8 flags, so (c)'s peak RSS is that of a process
+ * syncing one mailbox (not of this one, which holds the corpus) and the
+ * ratio compares like with like. BENCH_INGEST_LOADER=compiled runs both
+ * compiled to JavaScript instead, to show what the tsx loader costs.
  */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { ImapFlow } from 'imapflow';
-import type { Db } from '../../db';
-import { SyncManager } from '../../server/ingest/sync-manager';
-import { parseMessage } from '../../server/ingest/parse-message';
-import { loadConfig } from '../../server/env';
-import { createLogger } from '../../server/logger';
-import { loadKeyring } from '../../server/secrets/keyring';
-import { createApp } from '../../server/app';
 import { loadCorpus } from '../../tests/helpers/corpus';
 import { startDovecot } from '../../tests/helpers/dovecot';
 import { startSmtpSink } from '../../tests/helpers/smtp-sink';
-import { createBenchDb, peakRss } from './support';
+import { compileBench } from './compile';
+import type { IngestFigures } from './ingest-run';
+import type { ParseFigures } from './parse-only';
+import { peakRss } from './support';
+
+/** V8 flags of the measured processes, (a) and (c) alike. */
+const V8_FLAGS: readonly string[] = [];
 
 const rss = peakRss();
 const corpus = loadCorpus();
 const raws = corpus.map((m) => m.raw);
-
-async function parseOnly(): Promise<number> {
-  for (const raw of raws.slice(0, 300)) {
-    await parseMessage(raw);
-  }
-  const started = performance.now();
-  for (const raw of raws) {
-    await parseMessage(raw);
-  }
-  return raws.length / ((performance.now() - started) / 1000);
-}
+const fromSources = process.env.BENCH_INGEST_LOADER !== 'compiled';
 
 async function rawFetch(port: number): Promise<number> {
   const client = new ImapFlow({ host: '127.0.0.1', port, secure: false, auth: { user: 'alice', pass: 'alice-pw' }, logger: false });
@@ -50,94 +48,84 @@ async function rawFetch(port: number): Promise<number> {
   return n / ((performance.now() - started) / 1000);
 }
 
-async function fullIngest(db: Db, imapPort: number, smtpPort: number): Promise<number> {
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    ORIGIN: 'http://bench.test',
-    APP_DIR: '/nonexistent',
-    SIGNUP: 'open',
-    MAIL_ALLOW_PRIVATE_HOSTS: 'true',
-    MAIL_KEKS: `k1:${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64')}`,
-    MESSAGE_ID_KEY: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64'),
+/** Runs a node process to its end. @returns the JSON of its last stdout line. */
+function runNode<T>(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<T> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { env, maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) {
+        reject(new Error(`${args.at(-1)} failed: ${error.message}\n${stderr}`));
+        return;
+      }
+      resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as T);
+    });
   });
-  const log = createLogger('silent');
-  const keyring = await loadKeyring(config);
-  const app = createApp({ db, config, log, keyring, now: () => new Date() });
-  const headers = { 'content-type': 'application/json', origin: 'http://bench.test' };
-  const signup = await app.request('/api/auth/signup', {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ orgName: 'Bench', name: 'Alice', email: 'alice@acme.test', password: 'correct horse battery' }),
-  });
-  const cookie = (signup.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-  const account = await app.request('/api/mail/accounts', {
-    method: 'POST',
-    headers: { ...headers, cookie },
-    body: JSON.stringify({
-      email: 'alice@acme.test',
-      provider: 'custom',
-      imap: { host: '127.0.0.1', port: imapPort, security: 'none', user: 'alice', password: 'alice-pw' },
-      smtp: { host: '127.0.0.1', port: smtpPort, security: 'none' },
-      smtpSameCredentials: true,
-      storeSent: false,
-    }),
-  });
-  const { id } = (await account.json()) as { id: string };
-  const manager = new SyncManager(
-    { db, keyring, log, now: () => new Date() },
-    { folderIntervalMs: 600_000, watchdogMs: 120_000, idleDelayMs: 5_000, leaseRetryMs: 500 },
-  );
-  const started = performance.now();
-  await manager.ensure(id);
-  for (;;) {
-    const [row] = await db.query<{ n: number }>(
-      `select (select count(*) from message_locations l join mail_folders f on f.id = l.folder_id where f.account_id = $1)
-            + (select count(*) from message_quarantine where account_id = $1) as n`,
-      [id],
-    );
-    if (Number(row?.n) >= raws.length) {
-      break;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const seconds = (performance.now() - started) / 1000;
-  await manager.stopAll();
-  return raws.length / seconds;
 }
 
+/** How to start (a) and (c): compiled entries, or the TypeScript sources under this process's tsx loader. */
+async function entries(): Promise<{ ingest: string[]; parse: string[] }> {
+  if (fromSources) {
+    const source = (name: string) => [...process.execArgv, fileURLToPath(new URL(`./${name}`, import.meta.url))];
+    return { ingest: source('ingest-run.ts'), parse: source('parse-only.ts') };
+  }
+  const compiled = await compileBench();
+  return { ingest: [compiled.ingestRun], parse: [compiled.parseOnly] };
+}
+
+const round = (n: number, digits = 0) => Number(n.toFixed(digits));
+
+const run = await entries();
 const dovecot = await startDovecot();
 const sink = await startSmtpSink();
-const bench = await createBenchDb();
 try {
   await dovecot.prefill('alice', 'INBOX', raws);
-  // Ingest runs first so its peak RSS is its own: V8 keeps what earlier phases grew.
-  const ingest = await fullIngest(bench.db, dovecot.port, sink.port);
-  const ingestRssMb = rss.peakMb();
-  const parse = await parseOnly();
+  const env = { ...process.env, BENCH_IMAP_PORT: String(dovecot.port), BENCH_SMTP_PORT: String(sink.port), BENCH_MESSAGES: String(raws.length) };
+  const ingest = await runNode<IngestFigures>([...V8_FLAGS, ...run.ingest], env);
+  const parse = await runNode<ParseFigures>([...V8_FLAGS, ...run.parse]);
+  // With tuned flags, (a) is also measured as Node runs by default, for the record; the ratio uses the like-for-like (a).
+  const parseDefault = V8_FLAGS.length > 0 ? await runNode<ParseFigures>(run.parse) : null;
   const fetch = await rawFetch(dovecot.port);
+  const ingestPerSecond = raws.length / ingest.seconds;
+  const cpu = ingest.cpu;
   const figures = {
     bench: 'ingest',
     messages: raws.length,
-    driver: bench.db.driver,
-    parse_per_s: Math.round(parse),
+    driver: ingest.driver,
+    processes: `${fromSources ? 'tsx' : 'compiled'}${V8_FLAGS.length > 0 ? ` ${V8_FLAGS.join(' ')}` : ''}`,
+    parse_per_s: Math.round(parse.perSecond),
+    ...(parseDefault ? { parse_default_flags_per_s: Math.round(parseDefault.perSecond) } : {}),
     fetch_per_s: Math.round(fetch),
-    ingest_per_s: Math.round(ingest),
-    ratio: Number((ingest / parse).toFixed(3)),
-    peak_rss_mb: Math.round(ingestRssMb),
-    peak_rss_whole_run_mb: Math.round(rss.peakMb()),
+    ingest_per_s: Math.round(ingestPerSecond),
+    ratio: round(ingestPerSecond / parse.perSecond, 3),
+    ...(parseDefault ? { ratio_vs_default_flags: round(ingestPerSecond / parseDefault.perSecond, 3) } : {}),
+    peak_rss_mb: Math.round(ingest.peakRssMb),
+    rss_before_ingest_mb: Math.round(ingest.rssBeforeMb),
+    rss_at_peak_main_heap_mb: Math.round(ingest.atPeak.heapMb),
+    rss_at_peak_main_external_mb: Math.round(ingest.atPeak.externalMb),
+    peak_rss_bench_process_mb: Math.round(rss.peakMb()),
+    parse_cpu_s: round(parse.cpuSeconds, 2),
+    ingest_s: round(ingest.seconds, 2),
+    ingest_cpu_s: { main: round(cpu.main, 2), parse_worker: round(cpu.started, 2), v8_helpers: round(cpu.helpers, 2), postgres: round(cpu.postgres, 2) },
   };
   console.table([
-    { stage: '(a) parse only, 1 thread', 'msg/s': figures.parse_per_s },
-    { stage: '(b) raw fetch from Dovecot', 'msg/s': figures.fetch_per_s },
-    { stage: `(c) full ingest into ${figures.driver}`, 'msg/s': figures.ingest_per_s },
-    { stage: 'ratio (c)/(a)', 'msg/s': figures.ratio },
-    { stage: 'peak RSS during ingest, MB', 'msg/s': figures.peak_rss_mb },
-    { stage: 'peak RSS whole run, MB', 'msg/s': figures.peak_rss_whole_run_mb },
+    { stage: `(a) parse only, 1 thread (${figures.processes})`, value: figures.parse_per_s, unit: 'msg/s' },
+    ...(parseDefault ? [{ stage: '(a) with default V8 flags', value: figures.parse_default_flags_per_s, unit: 'msg/s' }] : []),
+    { stage: '(b) raw fetch from Dovecot', value: figures.fetch_per_s, unit: 'msg/s' },
+    { stage: `(c) full ingest into ${figures.driver}`, value: figures.ingest_per_s, unit: 'msg/s' },
+    { stage: 'ratio (c)/(a), same process setup', value: figures.ratio, unit: '' },
+    { stage: 'peak RSS of the ingest process', value: figures.peak_rss_mb, unit: 'MB' },
+    { stage: '  before the sync started', value: figures.rss_before_ingest_mb, unit: 'MB' },
+    { stage: '  at the peak: main V8 heap', value: figures.rss_at_peak_main_heap_mb, unit: 'MB' },
+    { stage: '  at the peak: main buffers (external)', value: figures.rss_at_peak_main_external_mb, unit: 'MB' },
+    { stage: 'peak RSS of this process (corpus, (b))', value: figures.peak_rss_bench_process_mb, unit: 'MB' },
+    { stage: 'CPU of (a)', value: figures.parse_cpu_s, unit: 's' },
+    { stage: `CPU of (c) over ${figures.ingest_s} s: main thread`, value: figures.ingest_cpu_s.main, unit: 's' },
+    { stage: '  parse worker', value: figures.ingest_cpu_s.parse_worker, unit: 's' },
+    { stage: '  V8 helper threads (optimizing compiler, GC)', value: figures.ingest_cpu_s.v8_helpers, unit: 's' },
+    { stage: '  Postgres backends', value: figures.ingest_cpu_s.postgres, unit: 's' },
   ]);
   console.log(JSON.stringify(figures));
 } finally {
   rss.stop();
-  await bench.drop();
   await sink.stop();
   await dovecot.stop();
 }

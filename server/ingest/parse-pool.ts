@@ -64,9 +64,12 @@ export function createParsePool(size = 1): ParsePool {
     parse(raw) {
       const worker = workers[turn++ % workers.length] as Worker;
       const id = nextId++;
+      // The caller keeps its bytes (they are stored raw), so the worker gets a copy of its own
+      // (a Buffer's slice() would share memory) that is transferred, not cloned a second time.
+      const copy = new Uint8Array(raw);
       return new Promise<ParseResult>((resolve) => {
         pending.set(id, { resolve, worker });
-        worker.postMessage({ id, raw });
+        worker.postMessage({ id, raw: copy }, [copy.buffer]);
       });
     },
     async close() {

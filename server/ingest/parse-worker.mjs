@@ -1,16 +1,13 @@
 /**
  * @module server/ingest/parse-worker
- * Worker-thread side of the parse pool: parses raw messages off the main
- * thread so IMAP, parsing and database writes run on both cores at once.
- * Plain JavaScript that loads the TypeScript parser through tsx's API,
- * because a worker does not inherit the parent's TypeScript loader.
+ * Entry of a parse worker when the server runs from TypeScript sources: a
+ * worker does not inherit the parent's TypeScript loader, so this plain
+ * JavaScript loads parse-worker.ts through tsx's CommonJS API, which
+ * compiles in this thread (the ESM one, `tsImport`, would start a
+ * module-hooks thread, a further V8 isolate of about 10 MB). A compiled
+ * build puts the bundled parse-worker.ts under this name beside its bundle
+ * and needs no tsx.
  */
-import { parentPort } from 'node:worker_threads';
-import { tsImport } from 'tsx/esm/api';
+import { require as tsxRequire } from 'tsx/cjs/api';
 
-/** @type {{ parseMessage(raw: Uint8Array): Promise<unknown> }} */
-const { parseMessage } = await tsImport('./parse-message.ts', import.meta.url);
-
-parentPort?.on('message', (/** @type {{ id: number; raw: Uint8Array }} */ job) => {
-  void parseMessage(job.raw).then((result) => parentPort?.postMessage({ id: job.id, result }));
-});
+tsxRequire('./parse-worker.ts', import.meta.url);
