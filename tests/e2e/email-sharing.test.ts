@@ -47,7 +47,7 @@ describe.runIf(browserAvailable())('email sharing e2e in Chromium', () => {
     // The rep chooses Public, excludes a customer's domain and, in one click, her own company's.
     const rep = await repContext.newPage();
     await rep.goto('/inbox');
-    await rep.getByRole('link', { name: 'Sharing' }).click();
+    await rep.getByRole('link', { name: 'Sharing', exact: true }).click();
     await rep.getByRole('heading', { name: 'Sharing', level: 1 }).waitFor();
     expect(await rep.getByRole('link', { name: 'Email sharing', exact: true }).count()).toBe(0);
     expect(await rep.getByRole('radio', { name: /Custom/ }).isChecked()).toBe(true);
