@@ -27,6 +27,7 @@ import { peopleRoutes } from './routes/people';
 import { mailReadRoutes, messageVisibilityRoutes, recordEmailRoutes, threadRoutes } from './routes/mail-views';
 import { notificationRoutes } from './routes/notifications';
 import { recordRoutes } from './routes/records';
+import { signatureRoutes } from './routes/signature';
 import { staticApp } from './static';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -47,6 +48,7 @@ function apiRoutes() {
     .use('*', loadSession)
     .route('/auth', authRoutes)
     .route('/me/email-sharing', mySharingRoutes)
+    .route('/me/signature', signatureRoutes)
     .route('/me', meRoutes)
     .route('/invites', inviteRoutes)
     .route('/people', peopleRoutes)

@@ -78,6 +78,20 @@ export interface MeDto {
   org: OrgDto;
 }
 
+/** The longest signature, in characters. */
+export const MAX_SIGNATURE_LENGTH = 10_000;
+
+/** A person's email signature: plain text, added under a `-- ` line when composing ('' for none). */
+export interface SignatureDto {
+  signature: string;
+  /** Null until the person first saved one. */
+  updatedAt: string | null;
+}
+
+export interface SignatureInput {
+  signature: string;
+}
+
 export interface AuthStateDto {
   /** False until the first sign-up has created an organization. */
   hasOrganization: boolean;

@@ -27,9 +27,13 @@ import type {
   MeDto,
   MessageSeenDto,
   OrgDto,
+  OutboundDto,
   PeopleListDto,
   PersonDto,
   PresetListDto,
+  SendMailInput,
+  SignatureDto,
+  SignatureInput,
   SignUpInput,
   UpdatePersonInput,
 } from '$sync/api';
@@ -245,6 +249,8 @@ export function createApi(fetchImpl?: Fetch) {
     logOut: () => request<void>('POST', '/auth/logout'),
     logOutAll: () => request<void>('POST', '/auth/logout-all'),
     getMe: () => request<MeDto>('GET', '/me'),
+    getMySignature: () => request<SignatureDto>('GET', '/me/signature'),
+    updateMySignature: (input: SignatureInput) => request<SignatureDto>('PUT', '/me/signature', input),
 
     getInvitePreview: (token: string) => request<InvitePreviewDto>('GET', `/invites/${id(token)}`),
     acceptInvite: (token: string, input: AcceptInviteInput) =>
@@ -338,6 +344,9 @@ export function createApi(fetchImpl?: Fetch) {
     /** Only the viewer's own mailbox messages; the flag is set on the mail server first. */
     markMessageSeen: (messageId: string, seen: boolean) =>
       request<MessageSeenDto>('POST', `/mail/messages/${id(messageId)}/seen`, { seen }),
+    /** Sends (or, for an id already used, re-reports) a message; the id makes a retry safe. */
+    sendMail: (input: SendMailInput) => request<OutboundDto>('POST', '/mail/send', input),
+    getOutbound: (outboundId: string) => request<OutboundDto>('GET', `/mail/outbound/${id(outboundId)}`),
     listNotifications: () => request<NotificationListDto>('GET', '/notifications'),
     /** `ids: null` marks every notification read. */
     markNotificationsRead: (ids: string[] | null) =>
