@@ -1,8 +1,9 @@
 /**
  * @module server/static
- * Serves the built single-page app: hashed assets cached forever, every
- * other non-API path answered with the app shell, under a strict CSP whose
- * script hashes are taken from the shell itself at boot.
+ * Serves the built single-page app: hashed assets cached forever, the
+ * service worker revalidated on every load, every other non-API path
+ * (`/` and `/index.html` included) answered with the app shell, under a
+ * strict CSP whose script hashes are taken from the shell itself at boot.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,6 +12,9 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import type { AppEnv } from './context';
 
+/** Paths that name the shell file itself: answered like any route, so the CSP always goes with it. */
+const SHELL_PATHS = new Set(['/', '/index.html']);
+const SERVICE_WORKER = '/service-worker.js';
 const INLINE_SCRIPT = /<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g;
 
 /**
@@ -61,7 +65,15 @@ export function staticApp(appDir: string): Hono<AppEnv> | null {
       c.header('Cache-Control', 'public, max-age=31536000, immutable');
     }
   });
-  app.get('*', serveStatic({ root: appDir }));
+  // A stale worker would keep serving an old shell: the browser must ask every time.
+  app.use(SERVICE_WORKER, async (c, next) => {
+    await next();
+    if (c.res.status === 200) {
+      c.header('Cache-Control', 'no-cache');
+    }
+  });
+  const files = serveStatic({ root: appDir });
+  app.get('*', (c, next) => (SHELL_PATHS.has(c.req.path) ? next() : files(c, next)));
   app.get('*', async (c, next) => {
     await next();
     c.header('Content-Security-Policy', csp);
