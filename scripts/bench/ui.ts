@@ -1,0 +1,176 @@
+/**
+ * @module scripts/bench/ui
+ * `npm run bench:ui`: the inbox's figures of issue 6, in headless Chromium
+ * (Debian's, through playwright-core) against the real built app served by
+ * a real Shoal server (file-backed PGlite, the whole sync engine). Each
+ * person's document is synced once and stored in IndexedDB by the app
+ * itself; every measured navigation then paints from that stored copy.
+ *
+ *   first list paint: navigation start → the `shoal:list-painted` mark
+ *     (first frame showing rows), RUNS fresh navigations, median
+ *   assign → row: Enter in the assign picker → the row's DOM shows "Me",
+ *     and → the end of the frame showing it
+ *   scroll: requestAnimationFrame deltas while the virtualized list
+ *     scrolls top to bottom by one viewport per frame
+ *
+ * Baseline in the same run: a 50-thread person, same steps; the 5,000-thread
+ * figures are also given as ratios against it. Not a test: figures only. A
+ * table, then one JSON line. Knobs: UI_BENCH_THREADS (5000),
+ * UI_BENCH_BASELINE (50), UI_BENCH_RUNS (5), UI_BENCH_ASSIGNS (10),
+ * UI_BENCH_SCROLL_STEP (px per frame, 0 = one viewport).
+ */
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { launchBrowser, startLiveServer, type LiveServer } from '../../tests/helpers/browser';
+import { APP_BUILD_DIR, ensureAppBuilt } from '../ensure-build';
+import { measureAssign, measurePaint, measureScroll, settle, waitForRows, type AssignSample, type PaintSample } from './ui-page';
+import { seedPerson } from './ui-seed';
+import { percentile, progress, round } from './sync-util';
+
+// Scripts may read the environment for run counts.
+const THREADS = Number(process.env.UI_BENCH_THREADS ?? 5000);
+const BASELINE = Number(process.env.UI_BENCH_BASELINE ?? 50);
+const RUNS = Number(process.env.UI_BENCH_RUNS ?? 5);
+const ASSIGNS = Number(process.env.UI_BENCH_ASSIGNS ?? 10);
+const SCROLL_STEP = Number(process.env.UI_BENCH_SCROLL_STEP ?? 0);
+const VIEWPORT = { width: 1366, height: 900 };
+
+interface Stats {
+  median: number;
+  min: number;
+  max: number;
+}
+
+interface PersonFigures {
+  threads: number;
+  paint: Stats & { samples: number[]; rowsAtPaint: number[]; meMedian: number | null; fcpMedian: number | null };
+  assign: { domMedian: number; domMax: number; frameMedian: number; frameMax: number; samples: AssignSample[] };
+  scroll: { frames: number; p50: number; p95: number; max: number; over50: number; uncovered: number; lastRow: number };
+}
+
+function stats(values: readonly number[]): Stats {
+  return { median: round(percentile(values, 50)), min: round(Math.min(...values)), max: round(Math.max(...values)) };
+}
+
+const medianOrNull = (values: (number | null)[]): number | null => {
+  const known = values.filter((v): v is number => v !== null);
+  return known.length === 0 ? null : round(percentile(known, 50));
+};
+
+async function measurePerson(browser: Browser, server: LiveServer, tag: string, threads: number): Promise<PersonFigures> {
+  const context = await browser.newContext({ baseURL: server.url, viewport: VIEWPORT });
+  // tsx compiles with keepNames, which wraps the functions inside page.evaluate callbacks in a `__name` helper the page lacks.
+  await context.addInitScript('globalThis.__name = (fn) => fn;');
+  try {
+    progress(`${tag}: seeding ${threads} threads`);
+    await seedPerson(server.db, context, server.url, tag, threads);
+    const page = await context.newPage();
+    page.on('pageerror', (e) => progress(`${tag}: page error: ${e.message}`));
+    progress(`${tag}: first visit (the document syncs and is stored in IndexedDB)`);
+    await page.goto('/inbox');
+    await waitForRows(page, threads);
+    await settle(page, 2000);
+    const paints: PaintSample[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      paints.push(await measurePaint(page));
+      await waitForRows(page, threads);
+      await settle(page);
+    }
+    progress(`${tag}: first paint ${paints.map((p) => round(p.listPaintedMs)).join(', ')} ms`);
+    const assigns: AssignSample[] = [];
+    for (let i = 0; i < ASSIGNS; i++) {
+      assigns.push(await measureAssign(page));
+      await page.waitForTimeout(200);
+    }
+    progress(`${tag}: assign → row ${assigns.map((a) => round(a.domMs)).join(', ')} ms`);
+    await settle(page);
+    const scroll = await measureScroll(page, SCROLL_STEP);
+    const paintMs = paints.map((p) => p.listPaintedMs);
+    return {
+      threads,
+      paint: {
+        ...stats(paintMs),
+        samples: paintMs.map((v) => round(v)),
+        rowsAtPaint: paints.map((p) => p.rows),
+        meMedian: medianOrNull(paints.map((p) => p.meMs)),
+        fcpMedian: medianOrNull(paints.map((p) => p.firstContentfulPaintMs)),
+      },
+      assign: {
+        domMedian: round(percentile(assigns.map((a) => a.domMs), 50)),
+        domMax: round(Math.max(...assigns.map((a) => a.domMs))),
+        frameMedian: round(percentile(assigns.map((a) => a.frameMs), 50)),
+        frameMax: round(Math.max(...assigns.map((a) => a.frameMs))),
+        samples: assigns.map((a) => ({ domMs: round(a.domMs), frameMs: round(a.frameMs) })),
+      },
+      scroll: {
+        frames: scroll.frames.length,
+        p50: round(percentile(scroll.frames, 50)),
+        p95: round(percentile(scroll.frames, 95)),
+        max: round(Math.max(...scroll.frames)),
+        over50: scroll.frames.filter((f) => f > 50).length,
+        uncovered: scroll.uncovered,
+        lastRow: scroll.lastRow,
+      },
+    };
+  } finally {
+    await context.close();
+  }
+}
+
+type Row = [figure: string, value: string, target: string, met: boolean | null];
+
+function rows(big: PersonFigures, base: PersonFigures): Row[] {
+  const n = big.threads;
+  return [
+    [`first list paint, ${n} threads (median of ${RUNS})`, `${big.paint.median} ms (${big.paint.min}–${big.paint.max})`, '<= 500 ms', big.paint.median <= 500],
+    [`first list paint, ${base.threads} threads (baseline)`, `${base.paint.median} ms (${base.paint.min}–${base.paint.max})`, '', null],
+    ['first list paint ratio', `${round(big.paint.median / base.paint.median, 2)}`, '', null],
+    ['/api/me answered (5k / baseline, median)', `${big.paint.meMedian ?? '?'} / ${base.paint.meMedian ?? '?'} ms`, '', null],
+    [`assign → row DOM (median / max of ${ASSIGNS})`, `${big.assign.domMedian} / ${big.assign.domMax} ms`, '<= 16 ms', big.assign.domMedian <= 16],
+    ['assign → frame shown (median / max)', `${big.assign.frameMedian} / ${big.assign.frameMax} ms`, '', null],
+    ['assign → row DOM, baseline (median)', `${base.assign.domMedian} ms`, '', null],
+    ['assign ratio', `${round(big.assign.domMedian / base.assign.domMedian, 2)}`, '', null],
+    [`scroll ${big.scroll.frames} frames p50 / p95 / max`, `${big.scroll.p50} / ${big.scroll.p95} / ${big.scroll.max} ms`, 'max <= 50 ms', big.scroll.max <= 50],
+    ['scroll frames over 50 ms / not covered by rows', `${big.scroll.over50} / ${big.scroll.uncovered}`, '', null],
+  ];
+}
+
+function printTable(all: Row[]): void {
+  const widths = [0, 1, 2].map((i) => Math.max(...all.map((r) => String(r[i]).length)));
+  for (const [figure, value, target, met] of all) {
+    const mark = met === null ? '' : met ? 'met' : 'NOT MET';
+    console.log(`${figure.padEnd(widths[0] as number)}  ${value.padEnd(widths[1] as number)}  ${target.padEnd(widths[2] as number)}  ${mark}`);
+  }
+}
+
+/** Builds the app if stale and serves a copy, so another engineer's rebuild cannot change it mid-run. */
+async function snapshotApp(): Promise<string> {
+  ensureAppBuilt((line) => progress(line));
+  const dir = await mkdtemp(join(tmpdir(), 'shoal-bench-ui-app-'));
+  await cp(APP_BUILD_DIR, dir, { recursive: true });
+  return dir;
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const appDir = await snapshotApp();
+  const server = await startLiveServer({ SIGNUP: 'open', APP_DIR: appDir });
+  const browser = await launchBrowser();
+  const load = loadavg().map((l) => round(l, 2));
+  try {
+    const base = await measurePerson(browser, server, 'baseline', BASELINE);
+    const big = await measurePerson(browser, server, 'big', THREADS);
+    printTable(rows(big, base));
+    const conditions = { chromium: browser.version(), cores: cpus().length, loadBefore: load, loadAfter: loadavg().map((l) => round(l, 2)), viewport: VIEWPORT };
+    const ratios = { paint: round(big.paint.median / base.paint.median, 2), assign: round(big.assign.domMedian / base.assign.domMedian, 2) };
+    console.log(JSON.stringify({ bench: 'ui', seconds: round((performance.now() - started) / 1000, 0), conditions, ratios, big, baseline: base }));
+  } finally {
+    await browser.close();
+    await server.stop();
+    await rm(appDir, { recursive: true, force: true });
+  }
+}
+
+await main();
