@@ -7,7 +7,15 @@
  * this module only compares and writes.
  */
 import * as Y from 'yjs';
-import { fieldKey, MAPS, parseFieldKey, THREAD_FIELDS, type MapName } from './schema';
+import { fieldKey, isStamped, MAPS, parseFieldKey, THREAD_FIELDS, type MapName } from './schema';
+
+/**
+ * Whether a key's current value must stay although the desired content says
+ * otherwise (`next` undefined: it would be deleted).
+ */
+export type KeepCurrent = (key: string, current: unknown, next: unknown) => boolean;
+
+const keepNothing: KeepCurrent = () => false;
 
 /** JSON with object keys sorted, so equal values compare equal whatever their key order. */
 export function canonicalJson(value: unknown): string {
@@ -27,10 +35,13 @@ export function docMap(doc: Y.Doc, name: MapName): Y.Map<unknown> {
  * Sets or deletes (value `undefined`) the given keys where they differ.
  * @returns how many keys changed. Call inside a transaction.
  */
-export function writeEntries(doc: Y.Doc, name: MapName, entries: Iterable<readonly [string, unknown]>): number {
+export function writeEntries(doc: Y.Doc, name: MapName, entries: Iterable<readonly [string, unknown]>, keep: KeepCurrent = keepNothing): number {
   const map = docMap(doc, name);
   let changed = 0;
   for (const [key, value] of entries) {
+    if (map.has(key) && keep(key, map.get(key), value)) {
+      continue;
+    }
     if (value === undefined) {
       if (map.has(key)) {
         map.delete(key);
@@ -51,10 +62,41 @@ export function writeEntries(doc: Y.Doc, name: MapName, entries: Iterable<readon
  * ones set, missing ones added, the rest of the scope deleted.
  * @returns how many keys changed.
  */
-export function reconcileMap(doc: Y.Doc, name: MapName, desired: ReadonlyMap<string, unknown>, inScope: (key: string) => boolean = () => true): number {
+export function reconcileMap(
+  doc: Y.Doc,
+  name: MapName,
+  desired: ReadonlyMap<string, unknown>,
+  inScope: (key: string) => boolean = () => true,
+  keep: KeepCurrent = keepNothing,
+): number {
   const map = docMap(doc, name);
   const stale = [...map.keys()].filter((key) => inScope(key) && !desired.has(key));
-  return writeEntries(doc, name, [...desired.entries(), ...stale.map((key) => [key, undefined] as const)]);
+  return writeEntries(doc, name, [...desired.entries(), ...stale.map((key) => [key, undefined] as const)], keep);
+}
+
+/**
+ * Last writer wins, in the document too: a stamped value newer than the one
+ * read from Postgres stays. Canonical stamps only grow, so the newer one is
+ * either committed after the read began (an edit decided meanwhile: writing
+ * the read value would briefly undo an acknowledged edit) or a person's
+ * undecided write, which the edit policy decides and corrects itself.
+ */
+export const keepNewerStamp: KeepCurrent = (_key, current, next) => isStamped(current) && isStamped(next) && current.hlc > next.hlc;
+
+/**
+ * `keepNewerStamp` for `fields`, which also keeps a stamped value of a thread
+ * the document still holds when Postgres had no row yet (a first edit
+ * decided meanwhile); a thread that left the document loses all its fields.
+ */
+export function keepNewerField(doc: Y.Doc): KeepCurrent {
+  const threads = docMap(doc, MAPS.threads);
+  return (key, current, next) => {
+    if (next !== undefined) {
+      return keepNewerStamp(key, current, next);
+    }
+    const parsed = parseFieldKey(key);
+    return isStamped(current) && parsed !== null && threads.has(parsed.threadId);
+  };
 }
 
 /** Every `fields` key of a thread. */

@@ -25,7 +25,7 @@ import {
 import { listVisibleNotifications } from '../../../db/queries/notifications';
 import type { Queryable } from '../../../db/types';
 import { MAPS, type MapName, type ThreadDoc } from '../../../sync/doc/schema';
-import { docMap, fieldScope, reconcileMap } from '../../../sync/doc/projection';
+import { docMap, fieldScope, keepNewerField, keepNewerStamp, reconcileMap, type KeepCurrent } from '../../../sync/doc/projection';
 import type { HostedDoc } from '../types';
 import { canonicalValue } from './canonical';
 import {
@@ -69,6 +69,17 @@ const keysIn = (keys: ReadonlySet<string>) => (key: string) => keys.has(key);
 const DAY_MS = 86_400_000;
 const DEFAULT_MAX_NOTIFICATIONS = 100;
 
+/**
+ * What a refresh leaves alone in a stamped map: its read may predate an edit
+ * that was decided (and acknowledged) before this write, never older.
+ */
+function keepFor(doc: HostedDoc['doc'], map: MapName): KeepCurrent | undefined {
+  if (map === MAPS.fields) {
+    return keepNewerField(doc);
+  }
+  return map === MAPS.shareFlags ? keepNewerStamp : undefined;
+}
+
 /** The thread summaries a document holds now. */
 function heldThreads(doc: HostedDoc['doc']): Map<string, ThreadDoc> {
   return new Map([...docMap(doc, MAPS.threads).entries()].map(([id, value]) => [id, value as ThreadDoc]));
@@ -104,7 +115,7 @@ export class Projection {
     }
     const update = await hosted.write((doc) => {
       for (const p of patches) {
-        reconcileMap(doc, p.map, p.desired, p.inScope);
+        reconcileMap(doc, p.map, p.desired, p.inScope, keepFor(doc, p.map));
       }
     });
     return { bytes: update?.length ?? 0 };
@@ -131,7 +142,7 @@ export class Projection {
       }
       const rows = [...shared, ...personal.filter((r) => r.userId === userId)].filter((r) => held.has(r.threadId));
       const desired = fieldEntries(rows);
-      return hosted.write((doc) => void reconcileMap(doc, MAPS.fields, desired, fieldScope(held)));
+      return hosted.write((doc) => void reconcileMap(doc, MAPS.fields, desired, fieldScope(held), keepNewerField(doc)));
     });
     return (await Promise.all(writes)).map((update) => update?.length ?? 0);
   }
