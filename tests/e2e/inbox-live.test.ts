@@ -9,11 +9,16 @@
  *   without a reload (the measured latency is printed), Mia's too.
  * - Presence: Rita opens the thread; Mia, on the same thread, reads
  *   "Rita Rep is viewing".
- * - Rob goes offline (context.setOffline): he marks one thread done and
- *   another pending; the indicator says offline with 2 changes waiting.
- *   Meanwhile Rita, online and later, marks that second thread done. Rob
- *   reconnects: his first change reaches Rita and Mia, his second lost to
- *   Rita's later one, and he is told so.
+ * - Rob goes offline (context.setOffline) once the service worker controls
+ *   his page: he converts a sender no one has in the CRM to a contact, marks
+ *   one thread done and another pending, and reloads: the app shell comes
+ *   from the service worker, his inbox and changes from IndexedDB, and the
+ *   indicator says offline with 3 changes waiting. Meanwhile Rita, online
+ *   and later, marks that second thread done. Rob reconnects: his done and
+ *   his conversion reach Rita and Mia (the converted sender's thread is now
+ *   shared with them) and Postgres; his pending lost to Rita's later one,
+ *   and he is told so. Cache Storage holds the shell and build files only:
+ *   nothing from /api or /sync, and no one's name in the cached page.
  * - Mia sees her reps' shared threads, lists her team (Pam included), and
  *   never Pam's private mail, not even through search.
  */
@@ -70,6 +75,31 @@ async function call<T>(context: BrowserContext, origin: string, method: 'POST' |
 }
 
 const rows = (page: Page) => page.locator('a[data-thread-id]');
+const PARTNER = 'dana@umbrella.example';
+
+/** Waits until the service worker has installed (shell precached) and controls the page, so it can load offline. */
+async function whenControlledByServiceWorker(page: Page): Promise<void> {
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+}
+
+/** Every URL in the origin's Cache Storage, and the cached shell's text. */
+async function cacheContents(page: Page): Promise<{ urls: string[]; shell: string }> {
+  return page.evaluate(async () => {
+    const urls: string[] = [];
+    let shell = '';
+    for (const name of await caches.keys()) {
+      const cache = await caches.open(name);
+      for (const request of await cache.keys()) {
+        urls.push(new URL(request.url).pathname);
+        if (new URL(request.url).pathname === '/') {
+          shell = (await (await cache.match(request))?.text()) ?? '';
+        }
+      }
+    }
+    return { urls, shell };
+  });
+}
 const row = (page: Page, subject: string) => rows(page).filter({ hasText: subject });
 
 describe.runIf(browserAvailable() && dovecotAvailable()).each(DRIVERS)('the inbox live between two reps and their manager on $name', (driver) => {
@@ -92,7 +122,11 @@ describe.runIf(browserAvailable() && dovecotAvailable()).each(DRIVERS)('the inbo
       mail('pricing-1@globex.example', '"Bob Buyer" <bob@globex.example>', 'rita@acme.test', 'Pricing for 40 seats', 5, 'Could you send a quote for 40 seats?'),
       mail('renewal-1@globex.example', '"Bob Buyer" <bob@globex.example>', 'rita@acme.test', 'Renewal terms', 4, 'When does our renewal start?'),
     ]);
-    await dovecot.prefill('rob', 'INBOX', [mail('demo-1@hooli.example', '"Erin Evans" <erin@hooli.example>', 'rob@acme.test', 'Demo next week', 3, 'Can we see a demo?')]);
+    await dovecot.prefill('rob', 'INBOX', [
+      mail('demo-1@hooli.example', '"Erin Evans" <erin@hooli.example>', 'rob@acme.test', 'Demo next week', 3, 'Can we see a demo?'),
+      // From someone in no CRM record: private to Rob until he converts the sender.
+      mail('partner-1@umbrella.example', '"Dana Doe" <dana@umbrella.example>', 'rob@acme.test', 'Partnership idea', 1, 'Shall we partner?'),
+    ]);
     await dovecot.prefill('pam', 'INBOX', [mail('secret-1@initech.example', '"Carol Client" <carol@initech.example>', 'pam@acme.test', 'Confidential pricing', 2, 'Between us.')]);
     sink = await startSmtpSink();
     const database = await driver.prepare();
@@ -137,7 +171,7 @@ describe.runIf(browserAvailable() && dovecotAvailable()).each(DRIVERS)('the inbo
     await dovecot?.stop();
   });
 
-  it('merges assignments, presence, offline changes and lost writes live; the manager never sees private mail', async () => {
+  it('merges assignments, presence, offline changes (across an offline reload) and lost writes live; the manager never sees private mail', async () => {
     const rita = await contexts.rita.newPage();
     const rob = await contexts.rob.newPage();
     const mia = await contexts.mia.newPage();
@@ -182,10 +216,25 @@ describe.runIf(browserAvailable() && dovecotAvailable()).each(DRIVERS)('the inbo
     await mia.goto('/inbox');
     await expect.poll(() => mia.getByText('Rita Rep is viewing').count()).toBe(0);
 
-    // Rob goes offline and triages two threads; the changes wait on his device.
-    await rob.locator('nav[aria-label="Inbox views"] [data-view="team"]').click();
+    // Only Rob sees the mail of a sender in no record.
+    await row(rob, 'Partnership idea').waitFor();
+    expect(await row(rita, 'Partnership idea').count()).toBe(0);
+    expect(await row(mia, 'Partnership idea').count()).toBe(0);
+
+    // Rob goes offline (the shell is in the service worker's cache by then), converts that sender and triages two threads.
+    await whenControlledByServiceWorker(rob);
+    await row(rob, 'Partnership idea').click();
+    await rob.getByRole('heading', { level: 1, name: 'Partnership idea' }).waitFor();
+    // Opening it marked it read: that write is acknowledged before the network goes.
+    await rob.locator('[data-sync-status="online"][data-pending="0"]').waitFor();
     await contexts.rob.setOffline(true);
     await rob.locator('[data-sync-status="offline"]').waitFor();
+    await rob.getByRole('button', { name: 'Convert sender' }).click();
+    await rob.getByRole('button', { name: 'Convert to contact' }).click();
+    await rob.locator(`[data-conversion-queued="${PARTNER}"]`).waitFor();
+    await rob.locator('[data-sync-status="offline"][data-pending="1"]').waitFor();
+    await rob.getByRole('link', { name: 'Inbox' }).first().click();
+    await rob.locator('nav[aria-label="Inbox views"] [data-view="team"]').click();
     await row(rob, 'Pricing for 40 seats').focus();
     await rob.keyboard.press('e');
     await expect.poll(() => row(rob, 'Pricing for 40 seats').count()).toBe(0);
@@ -196,7 +245,17 @@ describe.runIf(browserAvailable() && dovecotAvailable()).each(DRIVERS)('the inbo
     await rob.keyboard.press('Enter');
     await rob.locator('[data-status-tab="pending"]').click();
     await row(rob, 'Renewal terms').waitFor();
-    await rob.locator('[data-sync-status="offline"][data-pending="2"]').waitFor();
+    await rob.locator('[data-sync-status="offline"][data-pending="3"]').waitFor();
+
+    // A reload with the network off: the service worker serves the shell, IndexedDB the inbox and the waiting changes.
+    await rob.reload();
+    await rob.locator('[data-sync-status="offline"][data-pending="3"]').waitFor();
+    expect(await rob.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+    await rob.locator('nav[aria-label="Inbox views"] [data-view="team"]').click();
+    await row(rob, 'Partnership idea').waitFor();
+    expect(await row(rob, 'Pricing for 40 seats').count()).toBe(0);
+    await rob.locator('[data-status-tab="pending"]').click();
+    await row(rob, 'Renewal terms').waitFor();
     await shot(rob, `inbox-live-offline-${driver.name}`);
     // Rita has seen neither; later than Rob, she marks the renewal thread done.
     expect(await row(rita, 'Pricing for 40 seats').count()).toBe(1);
@@ -207,6 +266,14 @@ describe.runIf(browserAvailable() && dovecotAvailable()).each(DRIVERS)('the inbo
     // Rob reconnects: his done lands everywhere; his pending lost to Rita's later done, and he is told.
     await contexts.rob.setOffline(false);
     await rob.locator('[data-sync-status="online"][data-pending="0"]').waitFor({ timeout: 30_000 });
+    // His offline conversion: one contact in Postgres, and the sender's thread now shared with Rita and Mia.
+    const converted = await server.db.query<{ type: string; source: string; owner: string }>(
+      `select r.type, r.source, u.name as owner from record_emails e join records r on r.id = e.record_id join users u on u.id = r.owner_id where e.address = $1`,
+      [PARTNER],
+    );
+    expect(converted).toEqual([{ type: 'contact', source: 'conversion', owner: 'Rob Rep' }]);
+    await row(rita, 'Partnership idea').waitFor({ timeout: 30_000 });
+    await row(mia, 'Partnership idea').waitFor({ timeout: 30_000 });
     await rob.locator('[data-notice="lost"]', { hasText: 'Your change to the status lost to a later one.' }).waitFor();
     await rob.locator('[data-status-tab="done"]').click();
     await row(rob, 'Renewal terms').waitFor();
@@ -237,6 +304,16 @@ describe.runIf(browserAvailable() && dovecotAvailable()).each(DRIVERS)('the inbo
     await pam.goto('/inbox');
     await row(pam, 'Confidential pricing').waitFor({ timeout: 60_000 });
     await shot(mia, `inbox-live-manager-${driver.name}`);
+
+    // Cache Storage after all this: the shell and build files, nothing private, no one's name in the page.
+    const cached = await cacheContents(rob);
+    expect(cached.urls).toContain('/');
+    expect(cached.urls.some((url) => url.startsWith('/_app/immutable/'))).toBe(true);
+    expect(cached.urls.filter((url) => url.startsWith('/api') || url.startsWith('/sync'))).toEqual([]);
+    expect(cached.shell).toContain('<html');
+    for (const personal of ['Rob Rep', 'rob@acme.test', 'Acme Sales', 'Partnership idea']) {
+      expect(cached.shell).not.toContain(personal);
+    }
     expect(errors).toEqual([]);
   });
 });
