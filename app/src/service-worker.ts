@@ -8,7 +8,8 @@
  * Storage (see shell-routes). Data lives in IndexedDB (y-indexeddb), not here.
  */
 import { build, files, version } from '$service-worker';
-import { NAVIGATION_TIMEOUT_MS, ROUTES, SHELL_URL, routeFor, shellCacheName, staleCaches } from '$lib/offline/shell-routes';
+import { ROUTES, SHELL_URL, routeFor, shellCacheName, staleCaches } from '$lib/offline/shell-routes';
+import { cachedAsset, navigate, type StrategyDeps } from '$lib/offline/shell-strategies';
 
 // The project's TypeScript lib is the DOM one; these are the few worker types used here.
 interface ExtendableEvent extends Event {
@@ -56,39 +57,7 @@ worker.addEventListener('activate', (event) => {
   );
 });
 
-async function fromCache(url: string): Promise<Response | undefined> {
-  const cache = await caches.open(CACHE);
-  return cache.match(url);
-}
-
-/** Network first; after a failure or {@link NAVIGATION_TIMEOUT_MS}, the cached shell (if there is one). */
-async function navigate(request: Request): Promise<Response> {
-  const network = fetch(request);
-  const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), NAVIGATION_TIMEOUT_MS));
-  try {
-    const response = await Promise.race([network, timeout]);
-    if (response !== null) {
-      return response;
-    }
-  } catch {
-    // Offline or the server is down: the shell below.
-  }
-  return (await fromCache(SHELL_URL)) ?? network;
-}
-
-/** Cache first; a miss (an evicted entry) is fetched and put back, as it is one of this build's files. */
-async function asset(request: Request): Promise<Response> {
-  const cached = await fromCache(new URL(request.url).pathname);
-  if (cached) {
-    return cached;
-  }
-  const response = await fetch(request);
-  if (response.ok) {
-    const cache = await caches.open(CACHE);
-    await cache.put(new URL(request.url).pathname, response.clone());
-  }
-  return response;
-}
+const deps: StrategyDeps = { fetch: (request) => fetch(request), open: () => caches.open(CACHE) };
 
 worker.addEventListener('fetch', (event) => {
   if (!ENABLED) {
@@ -97,8 +66,8 @@ worker.addEventListener('fetch', (event) => {
   const { request } = event;
   const route = routeFor(request, worker.location.origin, ASSETS);
   if (route === ROUTES.shell) {
-    event.respondWith(navigate(request));
+    event.respondWith(navigate(request, deps));
   } else if (route === ROUTES.asset) {
-    event.respondWith(asset(request));
+    event.respondWith(cachedAsset(request, deps));
   }
 });
