@@ -86,37 +86,12 @@ export class MailboxEditForm extends MailboxFields {
 
   /** Probes both servers as they would be after the change, without saving. */
   async test(): Promise<ConnectionTestDto | null> {
-    if (!this.begin()) {
-      return null;
-    }
-    const key = this.settingsKey();
-    this.busy = 'test';
-    try {
-      const result = await api.testMailAccountUpdate(this.account.id, this.toUpdateInput());
-      this.lastTest = { result, key };
-      return result;
-    } catch (error) {
-      this.place(error);
-      return null;
-    } finally {
-      this.busy = null;
-    }
+    return this.runTest(() => api.testMailAccountUpdate(this.account.id, this.toUpdateInput()));
   }
 
   /** Saves the change after the server's checks. @returns the account, or null when refused. */
   async save(): Promise<MailAccountDto | null> {
-    if (!this.begin()) {
-      return null;
-    }
-    this.busy = 'save';
-    try {
-      return await api.updateMailAccount(this.account.id, this.toUpdateInput());
-    } catch (error) {
-      this.place(error);
-      return null;
-    } finally {
-      this.busy = null;
-    }
+    return this.submit('save', () => api.updateMailAccount(this.account.id, this.toUpdateInput()));
   }
 
   protected settingsKey(): string {

@@ -157,6 +157,35 @@ export abstract class MailboxFields {
     return Object.keys(this.errors).length === 0;
   }
 
+  /**
+   * Runs one server call of the form after the client-side checks: marks the
+   * form busy, places a refusal next to its field. @returns its answer, or null.
+   */
+  protected async submit<T>(busy: 'test' | 'save', call: () => Promise<T>): Promise<T | null> {
+    if (!this.begin()) {
+      return null;
+    }
+    this.busy = busy;
+    try {
+      return await call();
+    } catch (error) {
+      this.place(error);
+      return null;
+    } finally {
+      this.busy = null;
+    }
+  }
+
+  /** A connection test through `probe`, remembered with the settings it ran with. */
+  protected async runTest(probe: () => Promise<ConnectionTestDto>): Promise<ConnectionTestDto | null> {
+    const key = this.settingsKey();
+    const result = await this.submit('test', probe);
+    if (result) {
+      this.lastTest = { result, key };
+    }
+    return result;
+  }
+
   /** Checks both forms share; subclasses add their own. */
   protected validate(): Record<string, string> {
     const errors: Record<string, string> = {};

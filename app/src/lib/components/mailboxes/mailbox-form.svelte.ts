@@ -46,37 +46,12 @@ export class MailboxForm extends MailboxFields {
 
   /** Probes both servers without saving. @returns the result, or null when checks failed first. */
   async test(): Promise<ConnectionTestDto | null> {
-    if (!this.begin()) {
-      return null;
-    }
-    const key = this.settingsKey();
-    this.busy = 'test';
-    try {
-      const result = await api.testMailConnection(this.toInput());
-      this.lastTest = { result, key };
-      return result;
-    } catch (error) {
-      this.place(error);
-      return null;
-    } finally {
-      this.busy = null;
-    }
+    return this.runTest(() => api.testMailConnection(this.toInput()));
   }
 
   /** Saves the mailbox after the server's own checks. @returns the account, or null when refused. */
   async connect(): Promise<MailAccountDto | null> {
-    if (!this.begin()) {
-      return null;
-    }
-    this.busy = 'save';
-    try {
-      return await api.connectMailAccount(this.toInput());
-    } catch (error) {
-      this.place(error);
-      return null;
-    } finally {
-      this.busy = null;
-    }
+    return this.submit('save', () => api.connectMailAccount(this.toInput()));
   }
 
   protected settingsKey(): string {
