@@ -11,10 +11,15 @@ export default defineConfig({
     // `npm run dev` runs the API separately; the dev server forwards to it.
     proxy: {
       '/api': `http://127.0.0.1:${apiPort}`,
-      '/sync': { target: `ws://127.0.0.1:${apiPort}`, ws: true },
+      // The socket (`/sync`, `/sync/<room>`) only: a bare '/sync' prefix would also take the app's own
+      // modules under sync/ (e.g. /sync/api.ts) away from Vite.
+      '^/sync(/[^/.?]*)?(\\?.*)?$': { target: `ws://127.0.0.1:${apiPort}`, ws: true },
       '/healthz': `http://127.0.0.1:${apiPort}`,
       '/readyz': `http://127.0.0.1:${apiPort}`,
     },
+    // SvelteKit allows its own folders (lib, routes); the service worker sits beside them in app/src,
+    // and the app imports the shared contract from sync/ through `$sync`.
+    fs: { allow: ['app/src/service-worker.ts', 'sync'] },
   },
   test: {
     projects: [
