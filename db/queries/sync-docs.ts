@@ -29,7 +29,7 @@ export interface SyncDocHead {
 }
 
 /** The highest seq of a document: its tail's last row, or the snapshot's seq when the tail is empty. */
-const HEAD_SEQ = `greatest(d.snapshot_seq, coalesce((select max(u.seq) from sync_doc_updates u where u.user_id = d.user_id), 0))`;
+export const HEAD_SEQ = `greatest(d.snapshot_seq, coalesce((select max(u.seq) from sync_doc_updates u where u.user_id = d.user_id), 0))`;
 
 /**
  * Makes `writer` the only one allowed to write the document from now on.

@@ -122,6 +122,21 @@ export interface RecordingDb extends Db {
   appendDelayMs: number;
 }
 
+/** The updates an append statement stored: its one update, or those of the rows a batched append (user, writer, update triples) returned. */
+function storedUpdates(text: string, params: readonly unknown[], rows: readonly object[]): Uint8Array[] {
+  if (!text.includes('(values ')) {
+    return [params[2] as Uint8Array];
+  }
+  const stored = new Set(rows.map((r) => (r as { user_id?: string }).user_id));
+  const out: Uint8Array[] = [];
+  for (let i = 0; i + 2 < params.length; i += 3) {
+    if (stored.has(params[i] as string)) {
+      out.push(params[i + 2] as Uint8Array);
+    }
+  }
+  return out;
+}
+
 /** Wraps a Db so a test sees when (and what) updates reach Postgres; several wrappers may share one log. */
 export function recordingDb(db: Db, appended: Uint8Array[] = []): RecordingDb {
   const wrapped: RecordingDb = {
@@ -135,7 +150,7 @@ export function recordingDb(db: Db, appended: Uint8Array[] = []): RecordingDb {
       }
       const rows = await db.query<Row>(text, params);
       if (isAppend && rows.length > 0) {
-        appended.push(params?.[2] as Uint8Array);
+        appended.push(...storedUpdates(text, params ?? [], rows));
       }
       return rows;
     },

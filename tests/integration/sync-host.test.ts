@@ -168,6 +168,32 @@ describe.each(driverCases())('sync document host on $name', ({ create }) => {
     await again.close();
   });
 
+  it('compacts once the tail passes its share of the snapshot, so stored bytes stay near the document’s size', async () => {
+    const [userId] = (await insertPeople(db, 1)) as [string];
+    const host = startHost({ compactUpdates: 100_000, compactBytes: 10_000_000, compactTailRatio: 0.5, compactMinBytes: 1_000 });
+    const hosted = await host.open(userId);
+    const note = 'x'.repeat(400);
+    await hosted.write((doc) => Array.from({ length: 50 }, (_, i) => doc.getMap(MAPS.records).set(`r${i}`, { note: `${i}${note}` })));
+    await host.residents.get(userId)?.idle();
+    const stored = async () =>
+      (await db.query<{ n: number }>(
+        `select coalesce(length(d.snapshot), 0) + coalesce((select sum(length(u.update)) from sync_doc_updates u where u.user_id = d.user_id), 0)::int8 as n
+           from sync_docs d where d.user_id = $1`,
+        [userId],
+      ))[0]?.n ?? 0;
+    let maxRatio = 0;
+    for (let i = 0; i < 200; i++) {
+      await hosted.write((doc) => doc.getMap(MAPS.records).set(`r${i % 50}`, { note: `${i}${note}` }));
+      await host.residents.get(userId)?.idle();
+      maxRatio = Math.max(maxRatio, (await stored()) / Y.encodeStateAsUpdate(hosted.doc).length);
+    }
+    // Snapshot + at most half of it in the tail, plus the update that crossed the line.
+    expect(maxRatio).toBeLessThanOrEqual(1.6);
+    expect(await tailRows(userId)).toBeLessThan(200);
+    expect(docJson(await storedDoc(userId))).toEqual(docJson(hosted.doc));
+    await host.close();
+  });
+
   it('keeps one writer id through a lease, and takes a new one with the next lease', async () => {
     const [userId] = (await insertPeople(db, 1)) as [string];
     const host = startHost();

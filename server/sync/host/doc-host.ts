@@ -11,6 +11,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../../../db/types';
 import type { Author, DocHost, EditPolicy, HostedDoc, ResetListener, UpdateListener } from '../types';
+import { AppendBatcher } from './append-batcher';
 import type { Bus } from './bus';
 import { handleBusMessage } from './bus-handlers';
 import { collectChanges } from '../policy/changed-keys';
@@ -85,6 +86,9 @@ export class SyncDocHost implements DocHost {
         collectChanges: deps.collectChanges ?? collectChanges,
         compactUpdates: this.options.compactUpdates,
         compactBytes: this.options.compactBytes,
+        compactTailRatio: this.options.compactTailRatio,
+        compactMinBytes: this.options.compactMinBytes,
+        appender: new AppendBatcher(deps.db),
         hooks: {
           notify: (userId, update, origin) => this.listeners.notify(userId, update, origin),
           notifyReset: (userId, epoch) => this.listeners.notifyReset(userId, epoch),

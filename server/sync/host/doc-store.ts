@@ -20,6 +20,8 @@ export interface LoadedDoc {
   /** The last seq the document holds. */
   seq: number;
   tail: { count: number; bytes: number };
+  /** Size of the stored snapshot (the tail is compacted relative to it); unknown for an empty replica. */
+  snapshotBytes?: number;
   /** Freshly built here: its client id already is this lease's writer id. */
   built?: boolean;
 }
@@ -63,6 +65,7 @@ export function loadedFrom(state: SyncDocState, into = new Y.Doc({ gc: true })):
     epoch: state.epoch,
     seq: last ? last.seq : state.snapshotSeq,
     tail: { count: state.tail.length, bytes: state.tail.reduce((sum, r) => sum + r.update.length, 0) },
+    snapshotBytes: state.snapshot?.length ?? 0,
   };
 }
 
@@ -125,8 +128,9 @@ export async function takeDoc(db: Db, userId: string, token: string, build: Buil
     }
     const epoch = newEpoch();
     const doc = await buildFreshDoc(userId, epoch, build);
-    if (await insertSyncDoc(db, { userId, epoch, snapshot: Y.encodeStateAsUpdate(doc), writer: token })) {
-      return { doc, epoch, seq: 0, tail: { count: 0, bytes: 0 }, built: true, created: true };
+    const snapshot = Y.encodeStateAsUpdate(doc);
+    if (await insertSyncDoc(db, { userId, epoch, snapshot, writer: token })) {
+      return { doc, epoch, seq: 0, tail: { count: 0, bytes: 0 }, snapshotBytes: snapshot.length, built: true, created: true };
     }
     // Another writer stored it first (a lease that changed hands meanwhile): claim theirs.
   }

@@ -7,8 +7,15 @@ import { LEASE_TIMING, type LeaseTiming } from './leases';
 export interface DocHostOptions {
   /** Compact when the tail holds more updates than this… */
   compactUpdates: number;
-  /** …or more bytes than this. */
+  /** …or more bytes than this… */
   compactBytes: number;
+  /**
+   * …or more bytes than this share of the snapshot (and at least
+   * `compactMinBytes`), so what is stored stays within (1 + ratio) × the
+   * document's encoded size.
+   */
+  compactTailRatio: number;
+  compactMinBytes: number;
   /** Documents kept in memory at most; beyond, the least recently used without subscribers go. */
   maxResident: number;
   /** A document without subscribers unused this long leaves memory. */
@@ -25,6 +32,8 @@ export interface DocHostOptions {
 export const DOC_HOST_DEFAULTS: DocHostOptions = {
   compactUpdates: 500,
   compactBytes: 1024 * 1024,
+  compactTailRatio: 0.25,
+  compactMinBytes: 32 * 1024,
   maxResident: 2_000,
   idleMs: 10 * 60_000,
   sweepMs: 5_000,

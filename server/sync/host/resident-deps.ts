@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { Db } from '../../../db/types';
+import type { AppendBatcher } from './append-batcher';
 import type { Bus, UpdateOrigin } from './bus';
 import type { CollectChanges } from './changed-keys';
 import type { BuildDoc } from './doc-store';
@@ -32,4 +33,8 @@ export interface ResidentDeps {
   collectChanges: CollectChanges;
   compactUpdates: number;
   compactBytes: number;
+  compactTailRatio: number;
+  compactMinBytes: number;
+  /** Stores server writes of many documents together. */
+  appender?: AppendBatcher;
 }

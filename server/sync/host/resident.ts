@@ -150,12 +150,13 @@ export class ResidentDoc implements HostedDoc, ReplicaTarget {
       const lease = this.assertWriter();
       const epoch = newEpoch();
       const doc = await buildFreshDoc(this.userId, epoch, this.deps.build);
-      const seq = await replaceSyncDoc(this.deps.db, { userId: this.userId, writer: lease.token, epoch, snapshot: Y.encodeStateAsUpdate(doc) });
+      const snapshot = Y.encodeStateAsUpdate(doc);
+      const seq = await replaceSyncDoc(this.deps.db, { userId: this.userId, writer: lease.token, epoch, snapshot });
       if (seq === null) {
         this.drop('fenced out by another writer');
         throw fencedOut();
       }
-      this.replaceWith({ doc, epoch, seq, tail: { count: 0, bytes: 0 }, built: true });
+      this.replaceWith({ doc, epoch, seq, tail: { count: 0, bytes: 0 }, snapshotBytes: snapshot.length, built: true });
       this.publish({ kind: 'reset', userId: this.userId, epoch, seq });
     } finally {
       this.gate = null;

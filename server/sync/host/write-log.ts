@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { appendSyncDocUpdate, compactSyncDoc } from '../../../db/queries/sync-docs';
 import type { SyncDocReviewInput } from '../../../db/queries/sync-reviews';
 import type { Db } from '../../../db/types';
+import type { AppendBatcher } from './append-batcher';
 import { DOC_HOST_ERRORS, DocHostError } from './errors';
 import type { DocLease } from './leases';
 
@@ -20,6 +21,15 @@ export const fencedOut = () => new DocHostError(DOC_HOST_ERRORS.leaseLost, 'the 
 export interface LogPosition {
   seq: number;
   tail: { count: number; bytes: number };
+  snapshotBytes?: number;
+}
+
+export interface CompactionLimits {
+  compactUpdates: number;
+  compactBytes: number;
+  compactTailRatio: number;
+  compactMinBytes: number;
+  appender?: AppendBatcher;
 }
 
 export class WriteLog {
@@ -27,20 +37,23 @@ export class WriteLog {
   pending = 0;
   lastSeq: number;
   private tail: { count: number; bytes: number };
+  private snapshotBytes: number;
 
   constructor(
     private readonly db: Db,
     private readonly userId: string,
-    private readonly limits: { compactUpdates: number; compactBytes: number },
+    private readonly limits: CompactionLimits,
     at: LogPosition,
   ) {
     this.lastSeq = at.seq;
     this.tail = { ...at.tail };
+    this.snapshotBytes = at.snapshotBytes ?? 0;
   }
 
   moveTo(at: LogPosition): void {
     this.lastSeq = at.seq;
     this.tail = { ...at.tail };
+    this.snapshotBytes = at.snapshotBytes ?? 0;
   }
 
   /**
@@ -59,7 +72,12 @@ export class WriteLog {
     }
     let seq: number | null;
     try {
-      seq = await appendSyncDocUpdate(this.db, this.userId, lease.token, update, review);
+      // A server write joins other documents' in one statement; a client's goes alone, with what it changed.
+      const appender = this.limits.appender;
+      seq =
+        appender && !review
+          ? await appender.append({ userId: this.userId, writer: lease.token, update })
+          : await appendSyncDocUpdate(this.db, this.userId, lease.token, update, review);
     } catch (error) {
       lost('an update could not be stored');
       throw new DocHostError(DOC_HOST_ERRORS.persistFailed, 'the update could not be stored', { cause: error });
@@ -80,7 +98,8 @@ export class WriteLog {
    * and a snapshot can never contain an update that was not stored.
    */
   get compactionDue(): boolean {
-    return this.pending === 0 && (this.tail.count > this.limits.compactUpdates || this.tail.bytes > this.limits.compactBytes);
+    const relative = Math.max(this.limits.compactMinBytes, this.snapshotBytes * this.limits.compactTailRatio);
+    return this.pending === 0 && (this.tail.count > this.limits.compactUpdates || this.tail.bytes > Math.min(this.limits.compactBytes, relative));
   }
 
   /** Replaces the tail up to `lastSeq` by a snapshot when due; a failure only leaves the tail as it is. */
@@ -89,8 +108,10 @@ export class WriteLog {
       return;
     }
     try {
-      if (await compactSyncDoc(this.db, { userId: this.userId, writer: lease.token, snapshot: snapshot(), seq: this.lastSeq })) {
+      const bytes = snapshot();
+      if (await compactSyncDoc(this.db, { userId: this.userId, writer: lease.token, snapshot: bytes, seq: this.lastSeq })) {
         this.tail = { count: 0, bytes: 0 };
+        this.snapshotBytes = bytes.length;
         return;
       }
       lost('fenced out by another writer');
