@@ -43,17 +43,39 @@ export async function threadsVisibleTo(
   threadIds: readonly string[],
   options: { activeOnly?: boolean } = {},
 ): Promise<Set<string>> {
-  if (threadIds.length === 0) {
-    return new Set();
+  return (await threadsVisibleToEach(q, [viewerId], orgId, threadIds, options)).get(viewerId) ?? new Set();
+}
+
+/**
+ * `threadsVisibleTo` for several people in one statement (the assignees of
+ * an offline batch). The visibility rules run on the given threads' messages
+ * only (`among`), not on everything the person may see.
+ * @returns each person's visible threads; a person who sees none is missing.
+ */
+export async function threadsVisibleToEach(
+  q: Queryable,
+  viewerIds: readonly string[],
+  orgId: string,
+  threadIds: readonly string[],
+  options: { activeOnly?: boolean } = {},
+): Promise<Map<string, Set<string>>> {
+  if (threadIds.length === 0 || viewerIds.length === 0) {
+    return new Map();
   }
-  const rows = await q.query<{ id: string }>(
-    `select distinct m.thread_id as id from messages m
-     where m.org_id = $2 and m.thread_id = any($3::uuid[]) and m.orphaned_at is null
-       and ($4::boolean = false or exists (select 1 from users u where u.id = $1 and u.active))
-       and m.id in ${visibleMessageIdsSql('$1::uuid', '$2::uuid')}`,
-    [viewerId, orgId, threadIds, options.activeOnly ?? false],
+  const rows = await q.query<{ viewer: string; id: string }>(
+    // Lateral: the rules run once per person, each over the given threads' messages only.
+    `select distinct v.id as viewer, tm.thread_id as id
+       from unnest($1::uuid[]) as v (id)
+       cross join lateral ${visibleMessageIdsSql('v.id', '$2::uuid', 'm.thread_id = any($3::uuid[])')} as seen (id)
+       join messages tm on tm.id = seen.id and tm.orphaned_at is null
+      where $4::boolean = false or exists (select 1 from users u where u.id = v.id and u.active)`,
+    [[...new Set(viewerIds)], orgId, threadIds, options.activeOnly ?? false],
   );
-  return new Set(rows.map((r) => r.id));
+  const out = new Map<string, Set<string>>();
+  for (const r of rows) {
+    out.set(r.viewer, (out.get(r.viewer) ?? new Set()).add(r.id));
+  }
+  return out;
 }
 
 /**

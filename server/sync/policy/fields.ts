@@ -9,6 +9,7 @@ import {
   readPersonalFields,
   readSharedFields,
   threadsVisibleTo,
+  threadsVisibleToEach,
   writePersonalFields,
   writeSharedFields,
   writtenFieldKey,
@@ -53,9 +54,11 @@ async function withSeeingAssignees(q: Queryable, orgId: string, candidates: Cand
     }
   }
   const refusedSet = new Set<Candidate>();
+  const threads = unique([...byAssignee.values()].flat().map((c) => c.threadId));
+  const seeing = await threadsVisibleToEach(q, [...byAssignee.keys()], orgId, threads, { activeOnly: true });
   for (const [assignee, list] of byAssignee) {
-    const sees = await threadsVisibleTo(q, assignee, orgId, unique(list.map((c) => c.threadId)), { activeOnly: true });
-    list.filter((c) => !sees.has(c.threadId)).forEach((c) => refusedSet.add(c));
+    const sees = seeing.get(assignee);
+    list.filter((c) => !sees?.has(c.threadId)).forEach((c) => refusedSet.add(c));
   }
   refusedSet.forEach(onRefused);
   return candidates.filter((c) => !refusedSet.has(c));
