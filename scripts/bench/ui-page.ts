@@ -60,12 +60,21 @@ export interface AssignSample {
 }
 
 /**
- * Moves to the next row (j), opens the assign picker (a) and picks its
+ * Moves to the next unassigned row (j), opens the assign picker (a) and picks its
  * first choice, Me (Enter); the row must show the assignee.
  */
 export async function measureAssign(page: Page): Promise<AssignSample> {
-  await page.keyboard.press('j');
-  await page.waitForFunction(() => document.activeElement?.matches('a.row.active[data-thread-id]') === true);
+  await prepareAssign(page);
+  return commitAssign(page);
+}
+
+/** Puts the keyboard on the next unassigned row, opens the picker and starts watching the row. */
+export async function prepareAssign(page: Page): Promise<void> {
+  // Rows assigned by an earlier run are skipped (a reload puts the keyboard back on the first row).
+  do {
+    await page.keyboard.press('j');
+    await page.waitForFunction(() => document.activeElement?.matches('a.row.active[data-thread-id]') === true);
+  } while (await page.evaluate(() => document.activeElement?.querySelector('[data-tag="assignee"]') !== null));
   const threadId = await page.evaluate(() => (document.activeElement as HTMLElement).dataset.threadId ?? '');
   await page.keyboard.press('a');
   await page.waitForFunction(() => document.activeElement?.matches('dialog[open] input') === true);
@@ -92,6 +101,10 @@ export async function measureAssign(page: Page): Promise<AssignSample> {
     },
     { id: threadId, list: LIST },
   );
+}
+
+/** Picks Me in the open picker (Enter) and waits for the row to show it. */
+export async function commitAssign(page: Page): Promise<AssignSample> {
   await page.keyboard.press('Enter');
   return page.evaluate(() => (window as unknown as { assignDone: Promise<AssignSample> }).assignDone);
 }
@@ -143,5 +156,33 @@ export async function measureScroll(page: Page, stepPx = 0): Promise<ScrollSampl
       });
     },
     { list: LIST, stepPx },
+  );
+}
+
+/**
+ * requestAnimationFrame deltas of `count` frames with nothing happening on
+ * the page: the scroll's baseline, i.e. frames the machine itself drops.
+ */
+export async function measureIdleFrames(page: Page, count: number): Promise<number[]> {
+  return page.evaluate(
+    (count) =>
+      new Promise<number[]>((resolve) => {
+        const frames: number[] = [];
+        let last = 0;
+        const frame = (t: number): void => {
+          frames.push(t - last);
+          last = t;
+          if (frames.length >= count) {
+            resolve(frames);
+            return;
+          }
+          requestAnimationFrame(frame);
+        };
+        requestAnimationFrame((t) => {
+          last = t;
+          requestAnimationFrame(frame);
+        });
+      }),
+    count,
   );
 }

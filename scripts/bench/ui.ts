@@ -17,16 +17,18 @@
  * figures are also given as ratios against it. Not a test: figures only. A
  * table, then one JSON line. Knobs: UI_BENCH_THREADS (5000),
  * UI_BENCH_BASELINE (50), UI_BENCH_RUNS (5), UI_BENCH_ASSIGNS (10),
- * UI_BENCH_SCROLL_STEP (px per frame, 0 = one viewport).
+ * UI_BENCH_SCROLL_STEP (px per frame, 0 = one viewport); UI_BENCH_PROFILE (a
+ * directory: CPU profiles of one more run of each step, after the measured ones).
  */
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cp } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { launchBrowser, startLiveServer, type LiveServer } from '../../tests/helpers/browser';
-import { APP_BUILD_DIR, ensureAppBuilt } from '../ensure-build';
-import { measureAssign, measurePaint, measureScroll, settle, waitForRows, type AssignSample, type PaintSample } from './ui-page';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser } from '../../tests/helpers/browser';
+import { commitAssign, measureAssign, measureIdleFrames, measurePaint, measureScroll, prepareAssign, settle, waitForRows, type AssignSample, type PaintSample } from './ui-page';
+import { profiled, traced } from './ui-profile';
 import { seedPerson } from './ui-seed';
+import { startBenchServer, type BenchServer } from './ui-server';
 import { percentile, progress, round } from './sync-util';
 
 // Scripts may read the environment for run counts.
@@ -35,6 +37,7 @@ const BASELINE = Number(process.env.UI_BENCH_BASELINE ?? 50);
 const RUNS = Number(process.env.UI_BENCH_RUNS ?? 5);
 const ASSIGNS = Number(process.env.UI_BENCH_ASSIGNS ?? 10);
 const SCROLL_STEP = Number(process.env.UI_BENCH_SCROLL_STEP ?? 0);
+const PROFILE_DIR = process.env.UI_BENCH_PROFILE ?? '';
 const VIEWPORT = { width: 1366, height: 900 };
 
 interface Stats {
@@ -45,9 +48,26 @@ interface Stats {
 
 interface PersonFigures {
   threads: number;
-  paint: Stats & { samples: number[]; rowsAtPaint: number[]; meMedian: number | null; fcpMedian: number | null };
+  paint: Stats & {
+    samples: number[];
+    rowsAtPaint: number[];
+    meMedian: number | null;
+    fcpMedian: number | null;
+    /** What the server sent on /sync after each navigation, until settled (the stored copy was current: little). */
+    syncBytes: number[];
+  };
   assign: { domMedian: number; domMax: number; frameMedian: number; frameMax: number; samples: AssignSample[] };
-  scroll: { frames: number; p50: number; p95: number; max: number; over50: number; uncovered: number; lastRow: number };
+  scroll: {
+    frames: number;
+    p50: number;
+    p95: number;
+    max: number;
+    over50: number;
+    uncovered: number;
+    lastRow: number;
+    /** The same number of frames with the page idle: what the machine alone drops. */
+    idle: { p50: number; p95: number; max: number; over50: number };
+  };
 }
 
 function stats(values: readonly number[]): Stats {
@@ -59,7 +79,7 @@ const medianOrNull = (values: (number | null)[]): number | null => {
   return known.length === 0 ? null : round(percentile(known, 50));
 };
 
-async function measurePerson(browser: Browser, server: LiveServer, tag: string, threads: number): Promise<PersonFigures> {
+async function measurePerson(browser: Browser, server: BenchServer, tag: string, threads: number): Promise<PersonFigures> {
   const context = await browser.newContext({ baseURL: server.url, viewport: VIEWPORT });
   // tsx compiles with keepNames, which wraps the functions inside page.evaluate callbacks in a `__name` helper the page lacks.
   await context.addInitScript('globalThis.__name = (fn) => fn;');
@@ -72,12 +92,18 @@ async function measurePerson(browser: Browser, server: LiveServer, tag: string, 
     await page.goto('/inbox');
     await waitForRows(page, threads);
     await settle(page, 2000);
+    let received = 0;
+    page.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => (received += typeof payload === 'string' ? payload.length : payload.byteLength)));
     const paints: PaintSample[] = [];
+    const syncBytes: number[] = [];
     for (let i = 0; i < RUNS; i++) {
+      received = 0;
       paints.push(await measurePaint(page));
       await waitForRows(page, threads);
       await settle(page);
+      syncBytes.push(received);
     }
+    progress(`${tag}: bytes from /sync per navigation ${syncBytes.join(', ')}`);
     progress(`${tag}: first paint ${paints.map((p) => round(p.listPaintedMs)).join(', ')} ms`);
     const assigns: AssignSample[] = [];
     for (let i = 0; i < ASSIGNS; i++) {
@@ -87,6 +113,12 @@ async function measurePerson(browser: Browser, server: LiveServer, tag: string, 
     progress(`${tag}: assign → row ${assigns.map((a) => round(a.domMs)).join(', ')} ms`);
     await settle(page);
     const scroll = await measureScroll(page, SCROLL_STEP);
+    const idle = await measureIdleFrames(page, scroll.frames.length);
+    if (PROFILE_DIR) {
+      await profileSteps(page, `${tag}-`);
+      // The profiles name minified functions by file and position: keep the files they point into.
+      await cp(server.appDir, join(PROFILE_DIR, 'app'), { recursive: true });
+    }
     const paintMs = paints.map((p) => p.listPaintedMs);
     return {
       threads,
@@ -96,6 +128,7 @@ async function measurePerson(browser: Browser, server: LiveServer, tag: string, 
         rowsAtPaint: paints.map((p) => p.rows),
         meMedian: medianOrNull(paints.map((p) => p.meMs)),
         fcpMedian: medianOrNull(paints.map((p) => p.firstContentfulPaintMs)),
+        syncBytes,
       },
       assign: {
         domMedian: round(percentile(assigns.map((a) => a.domMs), 50)),
@@ -112,11 +145,24 @@ async function measurePerson(browser: Browser, server: LiveServer, tag: string, 
         over50: scroll.frames.filter((f) => f > 50).length,
         uncovered: scroll.uncovered,
         lastRow: scroll.lastRow,
+        idle: { p50: round(percentile(idle, 50)), p95: round(percentile(idle, 95)), max: round(Math.max(...idle)), over50: idle.filter((f) => f > 50).length },
       },
     };
   } finally {
     await context.close();
   }
+}
+
+/** Extra, unmeasured runs of each step under the CPU profiler (UI_BENCH_PROFILE=dir). */
+async function profileSteps(page: Page, prefix: string): Promise<void> {
+  await profiled(page, PROFILE_DIR, `${prefix}paint`, () => measurePaint(page));
+  await settle(page);
+  await prepareAssign(page);
+  await profiled(page, PROFILE_DIR, `${prefix}assign`, () => commitAssign(page));
+  await settle(page);
+  await profiled(page, PROFILE_DIR, `${prefix}scroll`, () => measureScroll(page, SCROLL_STEP));
+  await settle(page);
+  await traced(page, PROFILE_DIR, `${prefix}scroll`, () => measureScroll(page, SCROLL_STEP));
 }
 
 type Row = [figure: string, value: string, target: string, met: boolean | null];
@@ -134,6 +180,8 @@ function rows(big: PersonFigures, base: PersonFigures): Row[] {
     ['assign ratio', `${round(big.assign.domMedian / base.assign.domMedian, 2)}`, '', null],
     [`scroll ${big.scroll.frames} frames p50 / p95 / max`, `${big.scroll.p50} / ${big.scroll.p95} / ${big.scroll.max} ms`, 'max <= 50 ms', big.scroll.max <= 50],
     ['scroll frames over 50 ms / not covered by rows', `${big.scroll.over50} / ${big.scroll.uncovered}`, '', null],
+    ['idle page, same frames p50 / p95 / max (baseline)', `${big.scroll.idle.p50} / ${big.scroll.idle.p95} / ${big.scroll.idle.max} ms`, '', null],
+    ['idle frames over 50 ms', `${big.scroll.idle.over50}`, '', null],
   ];
 }
 
@@ -145,18 +193,9 @@ function printTable(all: Row[]): void {
   }
 }
 
-/** Builds the app if stale and serves a copy, so another engineer's rebuild cannot change it mid-run. */
-async function snapshotApp(): Promise<string> {
-  ensureAppBuilt((line) => progress(line));
-  const dir = await mkdtemp(join(tmpdir(), 'shoal-bench-ui-app-'));
-  await cp(APP_BUILD_DIR, dir, { recursive: true });
-  return dir;
-}
-
 async function main(): Promise<void> {
   const started = performance.now();
-  const appDir = await snapshotApp();
-  const server = await startLiveServer({ SIGNUP: 'open', APP_DIR: appDir });
+  const server = await startBenchServer();
   const browser = await launchBrowser();
   const load = loadavg().map((l) => round(l, 2));
   try {
@@ -169,7 +208,6 @@ async function main(): Promise<void> {
   } finally {
     await browser.close();
     await server.stop();
-    await rm(appDir, { recursive: true, force: true });
   }
 }
 

@@ -3,7 +3,7 @@
  * for http(s) addresses, list dates, names and sizes.
  */
 import { describe, expect, it } from 'vitest';
-import { fileSize, fullAddress, personName, shortDate } from '../../app/src/lib/components/inbox/mail-format';
+import { fileSize, fullAddress, localDateTime, personName, shortDate } from '../../app/src/lib/components/inbox/mail-format';
 import { linkParts, splitQuoted } from '../../app/src/lib/components/inbox/quoted-text';
 
 describe('splitQuoted', () => {
@@ -82,6 +82,15 @@ describe('mail-format', () => {
     expect(shortDate(new Date(2026, 2, 3, 12, 0).toISOString(), now, 'en-GB')).toBe('3 Mar');
     expect(shortDate(new Date(2025, 2, 3, 12, 0).toISOString(), now, 'en-GB')).toBe('3 Mar 2025');
     expect(shortDate('not a date', now)).toBe('not a date');
+  });
+
+  it('localDateTime writes what toLocaleString() writes, in each locale', () => {
+    const iso = new Date(2026, 10, 23, 9, 5, 7).toISOString();
+    for (const locale of ['en-US', 'en-GB', 'de-DE']) {
+      expect(localDateTime(iso, locale)).toBe(new Date(iso).toLocaleString(locale));
+    }
+    expect(localDateTime(iso)).toBe(new Date(iso).toLocaleString());
+    expect(localDateTime('not a date')).toBe('not a date');
   });
 
   it('names people by display name, else address', () => {

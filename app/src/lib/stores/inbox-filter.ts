@@ -168,28 +168,33 @@ export interface ViewCount {
   unread: number;
 }
 
-const EMPTY_COUNT: ViewCount = { active: 0, unread: 0 };
-
-function add(counts: Map<string, ViewCount>, key: string, unread: boolean): void {
-  const c = counts.get(key) ?? EMPTY_COUNT;
-  counts.set(key, { active: c.active + 1, unread: c.unread + (unread ? 1 : 0) });
-}
+const COUNTED_VIEWS = [INBOX_VIEWS.mine, INBOX_VIEWS.unassigned, INBOX_VIEWS.team, INBOX_VIEWS.teammates] as const;
 
 /** Per view (and `person:<id>` per mailbox owner), how many threads wait and how many are unread. */
 export function countViews(threads: readonly ThreadView[], me: string, now: number): Map<string, ViewCount> {
+  // Counters are mutated in place: this runs over every thread after every change, so it allocates per key, not per thread.
   const counts = new Map<string, ViewCount>();
+  const add = (key: string, unread: boolean): void => {
+    let count = counts.get(key);
+    if (count === undefined) {
+      count = { active: 0, unread: 0 };
+      counts.set(key, count);
+    }
+    count.active++;
+    count.unread += unread ? 1 : 0;
+  };
   for (const t of threads) {
     if (t.fields.status === 'done' || isSnoozed(t, now)) {
       continue;
     }
     const unread = isUnread(t);
-    for (const view of [INBOX_VIEWS.mine, INBOX_VIEWS.unassigned, INBOX_VIEWS.team, INBOX_VIEWS.teammates]) {
+    for (const view of COUNTED_VIEWS) {
       if (matchesView(t, view, null, me)) {
-        add(counts, view, unread);
+        add(view, unread);
       }
     }
     for (const owner of t.mailboxOwnerIds) {
-      add(counts, `person:${owner}`, unread);
+      add(`person:${owner}`, unread);
     }
   }
   return counts;

@@ -60,7 +60,14 @@ export class Inbox {
 
   /** A new index only when names can have changed; typing a search reuses its cached texts. */
   readonly index = $derived.by(() => new SearchIndex({ people: this.sync.people, records: this.sync.records }));
-  readonly byId = $derived.by((): ReadonlyMap<string, DocThread> => new Map(this.sync.threads.map((t) => [t.id, t])));
+  readonly byId = $derived.by((): ReadonlyMap<string, DocThread> => {
+    // Rebuilt after every change of any thread: a plain loop, without a pair array per thread.
+    const map = new Map<string, DocThread>();
+    for (const t of this.sync.threads) {
+      map.set(t.id, t);
+    }
+    return map;
+  });
   readonly threads = $derived.by((): DocThread[] =>
     filterThreads(
       this.sync.threads,

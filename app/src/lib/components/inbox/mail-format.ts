@@ -11,6 +11,28 @@ function startOfDay(date: Date): number {
   return new Date(date.getFullYear(), date.getMonth(), date.getDate()).getTime();
 }
 
+const DATE_STYLES = {
+  time: { hour: 'numeric', minute: '2-digit' },
+  weekday: { weekday: 'short' },
+  dayMonth: { day: 'numeric', month: 'short' },
+  full: { day: 'numeric', month: 'short', year: 'numeric' },
+  // What Date#toLocaleString() shows, which builds a new formatter on every call.
+  local: { year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' },
+} as const satisfies Record<string, Intl.DateTimeFormatOptions>;
+
+// Creating an Intl.DateTimeFormat costs about as much as rendering a whole list row; each is made once.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(locale: string | undefined, style: keyof typeof DATE_STYLES): Intl.DateTimeFormat {
+  const key = `${locale ?? ''}|${style}`;
+  let format = formatters.get(key);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat(locale, DATE_STYLES[style]);
+    formatters.set(key, format);
+  }
+  return format;
+}
+
 /**
  * A list date the way mail clients show it: the time today, "Yesterday",
  * the weekday within a week, the day and month this year, else the full date.
@@ -23,18 +45,21 @@ export function shortDate(iso: string, now: Date = new Date(), locale?: string):
   }
   const days = Math.round((startOfDay(now) - startOfDay(date)) / DAY_MS);
   if (days <= 0) {
-    return new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit' }).format(date);
+    return formatter(locale, 'time').format(date);
   }
   if (days === 1) {
     return 'Yesterday';
   }
   if (days < 7) {
-    return new Intl.DateTimeFormat(locale, { weekday: 'short' }).format(date);
+    return formatter(locale, 'weekday').format(date);
   }
-  if (date.getFullYear() === now.getFullYear()) {
-    return new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short' }).format(date);
-  }
-  return new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', year: 'numeric' }).format(date);
+  return formatter(locale, date.getFullYear() === now.getFullYear() ? 'dayMonth' : 'full').format(date);
+}
+
+/** Date and time in full, as `Date#toLocaleString()` writes them (for a title), without its cost per call. */
+export function localDateTime(iso: string, locale?: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : formatter(locale, 'local').format(date);
 }
 
 /** The display name, else the address, else a placeholder. */
