@@ -88,6 +88,7 @@ export class SyncDocHost implements DocHost {
         compactBytes: this.options.compactBytes,
         compactTailRatio: this.options.compactTailRatio,
         compactMinBytes: this.options.compactMinBytes,
+        compactDelayMs: this.options.compactDelayMs,
         appender: new AppendBatcher(deps.db),
         hooks: {
           notify: (userId, update, origin) => this.listeners.notify(userId, update, origin),

@@ -16,6 +16,8 @@ export interface DocHostOptions {
    */
   compactTailRatio: number;
   compactMinBytes: number;
+  /** An outgrown tail is folded this long after (plus up to as much jitter), off the write path. */
+  compactDelayMs: number;
   /** Documents kept in memory at most; beyond, the least recently used without subscribers go. */
   maxResident: number;
   /** A document without subscribers unused this long leaves memory. */
@@ -34,6 +36,7 @@ export const DOC_HOST_DEFAULTS: DocHostOptions = {
   compactBytes: 1024 * 1024,
   compactTailRatio: 0.25,
   compactMinBytes: 32 * 1024,
+  compactDelayMs: 2_000,
   maxResident: 2_000,
   idleMs: 10 * 60_000,
   sweepMs: 5_000,

@@ -35,6 +35,7 @@ export interface ResidentDeps {
   compactBytes: number;
   compactTailRatio: number;
   compactMinBytes: number;
+  compactDelayMs: number;
   /** Stores server writes of many documents together. */
   appender?: AppendBatcher;
 }

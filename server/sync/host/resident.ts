@@ -50,6 +50,7 @@ export class ResidentDoc implements HostedDoc, ReplicaTarget {
   private gate: Promise<void> | null = null;
   private capture: Capture | null = null;
   private relayOrigin: UpdateOrigin = 'server';
+  private compactTimer: ReturnType<typeof setTimeout> | null = null;
   /** Seqs of client updates whose review runs now (a recovery leaves them alone). */
   readonly liveReviews = new Set<number>();
   /** A review failed here: its stored updates wait for a retry (maintenance) or the next holder. */
@@ -184,6 +185,9 @@ export class ResidentDoc implements HostedDoc, ReplicaTarget {
       return;
     }
     this.mode = RESIDENT_MODES.dropped;
+    if (this.compactTimer) {
+      clearTimeout(this.compactTimer);
+    }
     this.detach(this.current);
     this.deps.hooks.dropped(this, reason);
   }
@@ -299,12 +303,20 @@ export class ResidentDoc implements HostedDoc, ReplicaTarget {
     const seq = await this.log.store(this.assertWriter(), update, (reason) => this.drop(reason), review);
     this.deps.hooks.notify(this.userId, update, origin);
     this.publish({ kind: 'doc-update', userId: this.userId, epoch: this.currentEpoch, seq, update, origin });
+    if (this.log.outgrown && !this.compactTimer) {
+      const delay = this.deps.compactDelayMs * (1 + Math.random());
+      this.compactTimer = setTimeout(() => {
+        this.compactTimer = null;
+        void this.exclusive(() => this.compactIfDue(true));
+      }, delay);
+      this.compactTimer.unref();
+    }
     return seq;
   }
 
-  private async compactIfDue(): Promise<void> {
+  private async compactIfDue(outgrown = false): Promise<void> {
     if (this.lease && this.isWriter()) {
-      await this.log.compactIfDue(this.lease, () => Y.encodeStateAsUpdate(this.current), (reason) => this.drop(reason), this.deps.log);
+      await this.log.compactIfDue(this.lease, () => Y.encodeStateAsUpdate(this.current), (reason) => this.drop(reason), this.deps.log, outgrown);
     }
   }
 

@@ -29,6 +29,8 @@ export interface CompactionLimits {
   compactBytes: number;
   compactTailRatio: number;
   compactMinBytes: number;
+  /** How long an outgrown tail waits before it is folded (plus as much jitter at most). */
+  compactDelayMs: number;
   appender?: AppendBatcher;
 }
 
@@ -98,13 +100,21 @@ export class WriteLog {
    * and a snapshot can never contain an update that was not stored.
    */
   get compactionDue(): boolean {
-    const relative = Math.max(this.limits.compactMinBytes, this.snapshotBytes * this.limits.compactTailRatio);
-    return this.pending === 0 && (this.tail.count > this.limits.compactUpdates || this.tail.bytes > Math.min(this.limits.compactBytes, relative));
+    return this.pending === 0 && (this.tail.count > this.limits.compactUpdates || this.tail.bytes > this.limits.compactBytes);
   }
 
-  /** Replaces the tail up to `lastSeq` by a snapshot when due; a failure only leaves the tail as it is. */
-  async compactIfDue(lease: DocLease, snapshot: () => Uint8Array, lost: OnLost, log: Logger): Promise<void> {
-    if (!this.compactionDue) {
+  /**
+   * Whether the tail outgrew its share of the snapshot. Not urgent: the
+   * resident folds it a little later, so a fan-out burst that grows hundreds
+   * of tails at once is not followed at once by hundreds of snapshots.
+   */
+  get outgrown(): boolean {
+    return this.tail.bytes > Math.max(this.limits.compactMinBytes, this.snapshotBytes * this.limits.compactTailRatio);
+  }
+
+  /** Replaces the tail up to `lastSeq` by a snapshot when due (or `outgrown`); a failure only leaves the tail as it is. */
+  async compactIfDue(lease: DocLease, snapshot: () => Uint8Array, lost: OnLost, log: Logger, outgrown = false): Promise<void> {
+    if (!this.compactionDue && !(outgrown && this.pending === 0 && this.outgrown)) {
       return;
     }
     try {
