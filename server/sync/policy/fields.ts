@@ -45,30 +45,29 @@ const isShared = (field: ThreadField): boolean => (SHARED_FIELDS as readonly str
 
 const toRow = (c: Candidate): FieldWrite => ({ threadId: c.threadId, field: c.field, value: c.v, hlc: c.hlc });
 
+/** Which of their threads each assignee named by the candidates can see (active assignees only), in one statement. */
+function assigneesSeeing(q: Queryable, orgId: string, candidates: readonly Candidate[]): Promise<Map<string, Set<string>>> {
+  const assigned = candidates.filter((c) => c.field === 'assignee' && typeof c.v === 'string');
+  return threadsVisibleToEach(q, unique(assigned.map((c) => c.v as string)), orgId, unique(assigned.map((c) => c.threadId)), { activeOnly: true });
+}
+
 /** Candidates whose assignee can see their thread and is active; the rest get `onRefused`. */
-async function withSeeingAssignees(q: Queryable, orgId: string, candidates: Candidate[], onRefused: (c: Candidate) => void): Promise<Candidate[]> {
-  const byAssignee = new Map<string, Candidate[]>();
-  for (const c of candidates) {
-    if (c.field === 'assignee' && typeof c.v === 'string') {
-      byAssignee.set(c.v, [...(byAssignee.get(c.v) ?? []), c]);
+function withSeeingAssignees(candidates: readonly Candidate[], seeing: ReadonlyMap<string, ReadonlySet<string>>, onRefused: (c: Candidate) => void): Candidate[] {
+  return candidates.filter((c) => {
+    const ok = c.field !== 'assignee' || typeof c.v !== 'string' || seeing.get(c.v)?.has(c.threadId) === true;
+    if (!ok) {
+      onRefused(c);
     }
-  }
-  const refusedSet = new Set<Candidate>();
-  const threads = unique([...byAssignee.values()].flat().map((c) => c.threadId));
-  const seeing = await threadsVisibleToEach(q, [...byAssignee.keys()], orgId, threads, { activeOnly: true });
-  for (const [assignee, list] of byAssignee) {
-    const sees = seeing.get(assignee);
-    list.filter((c) => !sees?.has(c.threadId)).forEach((c) => refusedSet.add(c));
-  }
-  refusedSet.forEach(onRefused);
-  return candidates.filter((c) => !refusedSet.has(c));
+    return ok;
+  });
 }
 
 /** The canonical `{v, hlc}` of every touched key (undefined: no stored value, or a thread the person cannot see). */
 async function canonicalFields(q: Queryable, scope: ReviewScope, touched: Iterable<string>, visible: ReadonlySet<string>): Promise<Map<string, unknown>> {
   const ids = [...visible];
   const stored = new Map<string, unknown>();
-  for (const row of [...(await readSharedFields(q, ids)), ...(await readPersonalFields(q, scope.userId, ids))]) {
+  const [sharedRows, personalRows] = await Promise.all([readSharedFields(q, ids), readPersonalFields(q, scope.userId, ids)]);
+  for (const row of [...sharedRows, ...personalRows]) {
     stored.set(fieldKey(row.threadId, row.field as ThreadField), { v: row.value, hlc: row.hlc });
   }
   const canonical = new Map<string, unknown>();
@@ -114,29 +113,34 @@ export async function decideFields(
       candidates.push({ key, logKey, threadId: parsed.threadId, field: parsed.field, rawHlc, ...check });
     }
   }
-  const visible = scope.orgId ? await threadsVisibleTo(q, scope.userId, scope.orgId, [...threadIds]) : new Set<string>();
-  const fresh = await unreplayed(q, scope.userId, candidates, (c) => ({ key: c.logKey, hlc: c.rawHlc }));
+  // Independent statements go out together: inside the transaction they are pipelined on its one connection.
+  const [visible, fresh, seeing] = await Promise.all([
+    scope.orgId ? threadsVisibleTo(q, scope.userId, scope.orgId, [...threadIds]) : Promise.resolve(new Set<string>()),
+    unreplayed(q, scope.userId, candidates, (c) => ({ key: c.logKey, hlc: c.rawHlc })),
+    scope.orgId ? assigneesSeeing(q, scope.orgId, candidates) : Promise.resolve(new Map<string, Set<string>>()),
+  ]);
   const seen = fresh.filter((c) => {
     if (!visible.has(c.threadId)) {
       verdicts.push(refused(c.logKey, c.rawHlc, REASONS.threadNotVisible));
     }
     return visible.has(c.threadId);
   });
-  const permitted = scope.orgId ? await withSeeingAssignees(q, scope.orgId, seen, (c) => verdicts.push(refused(c.logKey, c.rawHlc, REASONS.assigneeCannotSee))) : [];
+  const permitted = scope.orgId ? withSeeingAssignees(seen, seeing, (c) => verdicts.push(refused(c.logKey, c.rawHlc, REASONS.assigneeCannotSee))) : [];
   const winners = latestPerKey(permitted, (c) => verdicts.push(superseded(c, c.v)));
   const shared = winners.filter((c) => isShared(c.field));
-  const won = new Set([
-    ...(await writeSharedFields(q, scope.userId, shared.map(toRow))),
-    ...(await writePersonalFields(q, scope.userId, winners.filter((c) => !isShared(c.field)).map(toRow))),
+  const [wonShared, wonPersonal] = await Promise.all([
+    writeSharedFields(q, scope.userId, shared.map(toRow)),
+    writePersonalFields(q, scope.userId, winners.filter((c) => !isShared(c.field)).map(toRow)),
   ]);
+  const won = new Set([...wonShared, ...wonPersonal]);
   for (const c of winners) {
     verdicts.push(stored(c, c.v, won.has(writtenFieldKey(c.threadId, c.field))));
   }
-  await insertSyncWrites(q, scope.userId, loggable(verdicts));
+  const [, canonical] = await Promise.all([insertSyncWrites(q, scope.userId, loggable(verdicts)), canonicalFields(q, scope, touched, visible)]);
   const changedThreads = unique(shared.filter((c) => won.has(writtenFieldKey(c.threadId, c.field))).map((c) => c.threadId));
   return {
     verdicts,
-    canonical: await canonicalFields(q, scope, touched, visible),
+    canonical,
     applied: changedThreads.length > 0 ? [{ kind: 'thread-fields', threadIds: changedThreads }] : [],
   };
 }
