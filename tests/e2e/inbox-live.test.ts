@@ -305,6 +305,10 @@ describe.runIf(browserAvailable() && dovecotAvailable()).each(DRIVERS)('the inbo
     await row(pam, 'Confidential pricing').waitFor({ timeout: 60_000 });
     await shot(mia, `inbox-live-manager-${driver.name}`);
 
+    // The worker script itself is revalidated on every load, so a new build's worker is found at once.
+    const script = await contexts.rob.request.get('/service-worker.js');
+    expect(script.headers()['cache-control']).toBe('no-cache');
+    expect(script.headers()['content-type']).toMatch(/^text\/javascript/);
     // Cache Storage after all this: the shell and build files, nothing private, no one's name in the page.
     const cached = await cacheContents(rob);
     expect(cached.urls).toContain('/');
