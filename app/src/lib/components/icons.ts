@@ -63,6 +63,10 @@ export const ICONS = {
   arrowLeft: ['M19 12H5', 'M11 6l-6 6 6 6'],
   chevronUp: ['M6 15l6-6 6 6'],
   chevronDown: ['M6 9l6 6 6-6'],
+  reply: ['M9 15L4 10l5-5', 'M4 10h10a6 6 0 0 1 6 6v3'],
+  replyAll: ['M11 15L6 10l5-5', 'M7 15l-5-5 5-5', 'M6 10h8a6 6 0 0 1 6 6v3'],
+  forward: ['M15 15l5-5-5-5', 'M20 10H10a6 6 0 0 0-6 6v3'],
+  send: ['M21 3L10 14', 'M21 3l-7 18-4-7-7-4z'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type IconName = keyof typeof ICONS;

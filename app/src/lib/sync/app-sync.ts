@@ -2,8 +2,10 @@
  * @module app/lib/sync/app-sync
  * The one SyncStore of the tab: opened by the signed-in layout for its
  * person, closed when another person signs in, and wiped (document, outbox,
- * device id) on log-out so the next person on this browser finds nothing.
+ * device id, and the mail drafts and outbox of `$lib/outbox`) on log-out so
+ * the next person on this browser finds nothing.
  */
+import { wipeAppOutbox } from '$lib/outbox/app-outbox';
 import { SyncStore } from './sync.svelte';
 
 /** The signed-in person's document, for every page under the app layout. */
@@ -38,6 +40,8 @@ export function openAppSync(userId: string, orgId: string): Promise<void> {
 
 /** Log-out: closes the document and deletes everything the person left in this browser. */
 export async function wipeAppSync(): Promise<void> {
+  // Drafts and unsent mail are the person's too.
+  await wipeAppOutbox().catch(() => undefined);
   const opened = current;
   current = null;
   if (opened === null) {
