@@ -13,6 +13,10 @@
  *   scroll: requestAnimationFrame deltas while the virtualized list
  *     scrolls top to bottom by one viewport per frame
  *
+ *   main-thread CPU of the same steps (more runs, Chrome traces): what the
+ *     page itself worked, apart from waiting for a core on a loaded machine;
+ *     idle-page frame times as the scroll's baseline
+ *
  * Baseline in the same run: a 50-thread person, same steps; the 5,000-thread
  * figures are also given as ratios against it. Not a test: figures only. A
  * table, then one JSON line. Knobs: UI_BENCH_THREADS (5000),
@@ -26,7 +30,8 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../../tests/helpers/browser';
 import { commitAssign, measureAssign, measureIdleFrames, measurePaint, measureScroll, prepareAssign, settle, waitForRows, type AssignSample, type PaintSample } from './ui-page';
-import { profiled, traced } from './ui-profile';
+import { profiled } from './ui-profile';
+import { keyTaskCpu, longTasks, paintCpu, type TaskCpu } from './ui-trace';
 import { seedPerson } from './ui-seed';
 import { startBenchServer, type BenchServer } from './ui-server';
 import { percentile, progress, round } from './sync-util';
@@ -68,6 +73,7 @@ interface PersonFigures {
     /** The same number of frames with the page idle: what the machine alone drops. */
     idle: { p50: number; p95: number; max: number; over50: number };
   };
+  cpu: CpuFigures;
 }
 
 function stats(values: readonly number[]): Stats {
@@ -114,6 +120,7 @@ async function measurePerson(browser: Browser, server: BenchServer, tag: string,
     await settle(page);
     const scroll = await measureScroll(page, SCROLL_STEP);
     const idle = await measureIdleFrames(page, scroll.frames.length);
+    const cpu = await measureCpu(page, threads);
     if (PROFILE_DIR) {
       await profileSteps(page, `${tag}-`);
       // The profiles name minified functions by file and position: keep the files they point into.
@@ -147,10 +154,48 @@ async function measurePerson(browser: Browser, server: BenchServer, tag: string,
         lastRow: scroll.lastRow,
         idle: { p50: round(percentile(idle, 50)), p95: round(percentile(idle, 95)), max: round(Math.max(...idle)), over50: idle.filter((f) => f > 50).length },
       },
+      cpu,
     };
   } finally {
     await context.close();
   }
+}
+
+/** Main-thread CPU time (not wall time) of more runs of each step, from Chrome traces: medians. */
+interface CpuFigures {
+  paintMs: number;
+  paintWallMs: number;
+  assignMs: number;
+  assignWallMs: number;
+  scroll: TaskCpu;
+}
+
+const CPU_PAINTS = 3;
+const CPU_ASSIGNS = 5;
+
+async function measureCpu(page: Page, threads: number): Promise<CpuFigures> {
+  const paints: { cpuMs: number; wallMs: number }[] = [];
+  for (let i = 0; i < CPU_PAINTS; i++) {
+    await settle(page);
+    paints.push(await paintCpu(page, () => measurePaint(page)));
+    await waitForRows(page, threads);
+  }
+  const assigns: { cpuMs: number; wallMs: number }[] = [];
+  for (let i = 0; i < CPU_ASSIGNS; i++) {
+    await settle(page);
+    await prepareAssign(page);
+    assigns.push(await keyTaskCpu(page, () => commitAssign(page)));
+  }
+  await settle(page);
+  const scroll = await longTasks(page, () => measureScroll(page, SCROLL_STEP));
+  const median = (values: number[]) => round(percentile(values, 50));
+  return {
+    paintMs: median(paints.map((p) => p.cpuMs)),
+    paintWallMs: median(paints.map((p) => p.wallMs)),
+    assignMs: median(assigns.map((a) => a.cpuMs)),
+    assignWallMs: median(assigns.map((a) => a.wallMs)),
+    scroll: scroll.tasks,
+  };
 }
 
 /** Extra, unmeasured runs of each step under the CPU profiler (UI_BENCH_PROFILE=dir). */
@@ -161,8 +206,6 @@ async function profileSteps(page: Page, prefix: string): Promise<void> {
   await profiled(page, PROFILE_DIR, `${prefix}assign`, () => commitAssign(page));
   await settle(page);
   await profiled(page, PROFILE_DIR, `${prefix}scroll`, () => measureScroll(page, SCROLL_STEP));
-  await settle(page);
-  await traced(page, PROFILE_DIR, `${prefix}scroll`, () => measureScroll(page, SCROLL_STEP));
 }
 
 type Row = [figure: string, value: string, target: string, met: boolean | null];
@@ -182,6 +225,10 @@ function rows(big: PersonFigures, base: PersonFigures): Row[] {
     ['scroll frames over 50 ms / not covered by rows', `${big.scroll.over50} / ${big.scroll.uncovered}`, '', null],
     ['idle page, same frames p50 / p95 / max (baseline)', `${big.scroll.idle.p50} / ${big.scroll.idle.p95} / ${big.scroll.idle.max} ms`, '', null],
     ['idle frames over 50 ms', `${big.scroll.idle.over50}`, '', null],
+    [`main-thread CPU: first paint (5k / baseline, median of ${CPU_PAINTS})`, `${big.cpu.paintMs} / ${base.cpu.paintMs} ms (wall ${big.cpu.paintWallMs} / ${base.cpu.paintWallMs})`, '<= 500 ms', big.cpu.paintMs <= 500],
+    [`main-thread CPU: assign keydown task (5k / baseline, median of ${CPU_ASSIGNS})`, `${big.cpu.assignMs} / ${base.cpu.assignMs} ms (wall ${big.cpu.assignWallMs} / ${base.cpu.assignWallMs})`, '<= 16 ms', big.cpu.assignMs <= 16],
+    ['scroll tasks over 50 ms: wall / CPU', `${big.cpu.scroll.over50Wall} / ${big.cpu.scroll.over50Cpu} (max CPU ${big.cpu.scroll.maxCpuMs} ms)`, 'CPU max <= 50 ms', big.cpu.scroll.maxCpuMs <= 50],
+    ['scroll: share of busy main-thread time on a core', `${big.cpu.scroll.onCpuShare}`, '', null],
   ];
 }
 
