@@ -6,11 +6,12 @@
  * else TEST_DATABASE_URL) or PGlite. Prints a table, then one JSON line.
  *
  * (c) and (a) each run in a process of their own (ingest-run.ts,
- * parse-only.ts), from TypeScript through tsx as `npm start` runs the
- * server, and with the same V8 flags, so (c)'s peak RSS is that of a process
- * syncing one mailbox (not of this one, which holds the corpus) and the
- * ratio compares like with like. BENCH_INGEST_LOADER=compiled runs both
- * compiled to JavaScript instead, to show what the tsx loader costs.
+ * parse-only.ts), bundled to JavaScript as `npm start` runs the server
+ * (scripts/build-server.ts), and with the same V8 flags, so (c)'s peak RSS
+ * is that of a process syncing one mailbox (not of this one, which holds the
+ * corpus) and the ratio compares like with like. BENCH_INGEST_LOADER=tsx
+ * runs both from the TypeScript sources through tsx instead, to show what
+ * the loader costs.
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +30,7 @@ const V8_FLAGS: readonly string[] = [];
 const rss = peakRss();
 const corpus = loadCorpus();
 const raws = corpus.map((m) => m.raw);
-const fromSources = process.env.BENCH_INGEST_LOADER !== 'compiled';
+const fromSources = process.env.BENCH_INGEST_LOADER === 'tsx';
 
 async function rawFetch(port: number): Promise<number> {
   const client = new ImapFlow({ host: '127.0.0.1', port, secure: false, auth: { user: 'alice', pass: 'alice-pw' }, logger: false });
