@@ -75,6 +75,7 @@ describe.runIf(browserAvailable())('compose, reply, forward and the offline outb
     await deliver(server.db, keyring, box, [
       { from: 'carol@customer.test', fromName: 'Carol Customer', to: ['ada@acme.test'], cc: ['dave@customer.test'], subject: SUBJECT, body: 'Could you send pricing for 40 seats?' },
     ]);
+    await markRead();
     const [row] = await server.db.query<{ threadId: string; headerMessageId: string }>(
       `select thread_id as "threadId", header_message_id as "headerMessageId" from messages where subject = $1`,
       [SUBJECT],
@@ -91,6 +92,8 @@ describe.runIf(browserAvailable())('compose, reply, forward and the offline outb
     await sink?.stop();
   });
 
+  /** Read already, so opening the thread does not try to set \Seen on the seeded mailbox's (unreachable) IMAP server. */
+  const markRead = () => server.db.query('update messages set seen = true where account_id = $1', [mailbox.accountId]);
   const outboxIn = (page: Page, status: string) => page.locator(`[data-outbox-status="${status}"]`);
   /** The next message the sink receives after the `count` it already had. */
   const mailAfter = async (count: number): Promise<SinkMessage> => (await sink.waitFor(count + 1, 15_000))[count] as SinkMessage;
@@ -144,11 +147,23 @@ describe.runIf(browserAvailable())('compose, reply, forward and the offline outb
     await page.close();
   });
 
-  it('queues a reply offline, keeps it across an offline reload, and sends it exactly once on reconnect', async () => {
+  it('queues a reply offline, keeps it across an offline reload, and sends it exactly once on reconnect with two tabs open', async () => {
     const page = await ada.newPage();
     await page.goto(`/inbox/${threadId}`);
     await page.getByRole('heading', { level: 1, name: SUBJECT }).waitFor();
     await waitForServiceWorker(page);
+    // A second tab: both see the network come back, and the Web Lock lets one of them send.
+    const other = await ada.newPage();
+    await other.goto('/inbox');
+    await other.locator('a[data-thread-id]').first().waitFor();
+    const posts: string[] = [];
+    for (const tab of [page, other]) {
+      tab.on('request', (request) => {
+        if (request.method() === 'POST' && new URL(request.url()).pathname === '/api/mail/send') {
+          posts.push(tab === page ? 'reply tab' : 'other tab');
+        }
+      });
+    }
     await ada.setOffline(true);
     await page.locator('[data-compose-start="reply"]').click();
     await page.getByLabel('Message', { exact: true }).focus();
@@ -160,6 +175,7 @@ describe.runIf(browserAvailable())('compose, reply, forward and the offline outb
 
     await page.reload();
     await page.getByRole('button', { name: 'Outbox: 1 queued' }).waitFor();
+    await other.getByRole('button', { name: 'Outbox: 1 queued' }).waitFor();
     expect(sink.messages).toHaveLength(1);
 
     await ada.setOffline(false);
@@ -185,6 +201,12 @@ describe.runIf(browserAvailable())('compose, reply, forward and the offline outb
     expect(stored).toEqual(['sent', 'sent']);
     expect(sink.messages.filter((m) => m.raw.toString().includes('Sent from a plane.'))).toHaveLength(1);
     expect(sink.messages).toHaveLength(2);
+    await expect.poll(() => other.locator('[data-outbox-indicator]').count()).toBe(0);
+    // One request in all: the tab that got the lock sent it, the other found it sent.
+    expect(posts).toHaveLength(1);
+    const sends = await server.db.query<{ n: number }>(`select count(*)::int as n from outbound_messages where author_id = $1`, [me.user.id]);
+    expect(sends[0]?.n).toBe(2);
+    await other.close();
     await page.close();
   });
 
@@ -231,6 +253,7 @@ describe.runIf(browserAvailable())('compose, reply, forward and the offline outb
     await deliver(server.db, testKeyring(), mailbox, [
       { from: 'carol@customer.test', fromName: 'Carol Customer', to: ['ada@acme.test', 'dave@customer.test'], cc: ['fay@customer.test'], subject: `Re: ${SUBJECT}`, body: 'Thanks, looping in Dave and Fay.' },
     ]);
+    await markRead();
     const page = await ada.newPage();
     await page.goto(`/inbox/${threadId}`);
     await page.getByText('looping in Dave and Fay').first().waitFor();
