@@ -98,11 +98,11 @@ async function onMessages(ctx: AudienceContext, plan: ScopePlan, c: Extract<Doma
  * whole for their audience.
  */
 async function onThreadFields(ctx: AudienceContext, plan: ScopePlan, c: Extract<DomainChange, { kind: 'thread-fields' }>): Promise<void> {
-  const orgId = await findOrgOf(ctx.db, { threadIds: c.threadIds });
+  // Both reads at once: an edit's fan-out waits for them.
+  const [orgId, old] = await Promise.all([findOrgOf(ctx.db, { threadIds: c.threadIds }), listThreadsStartedBefore(ctx.db, c.threadIds, ctx.windowStart)]);
   const people = peopleOf(ctx, orgId);
   add(plan, holdersOf(ctx, people, holdsAny(c.threadIds)), { fieldThreadIds: c.threadIds });
-  const old = people.length > 0 ? await listThreadsStartedBefore(ctx.db, c.threadIds, ctx.windowStart) : [];
-  await refreshThreads(ctx, plan, orgId, old);
+  await refreshThreads(ctx, plan, orgId, people.length > 0 ? old : []);
 }
 
 async function onShareFlag(ctx: AudienceContext, plan: ScopePlan, c: Extract<DomainChange, { kind: 'share-flag' }>): Promise<void> {
