@@ -14,7 +14,7 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Keyring } from '../../server/secrets/keyring';
-import type { MeDto } from '../../sync/api';
+import type { CreatedInviteDto, MeDto } from '../../sync/api';
 import { browserAvailable, launchBrowser, startLiveServer, type LiveServer } from '../helpers/browser';
 import { deliver, seedMailbox, type TestMailbox } from '../helpers/conversion-mail';
 import { PASSWORD, shot } from '../helpers/e2e-session';
@@ -46,6 +46,7 @@ describe.runIf(browserAvailable())('compose, reply, forward and the offline outb
   let browser: Browser;
   let sink: SmtpSink;
   let ada: BrowserContext;
+  let rita: BrowserContext;
   let me: MeDto;
   let threadId: string;
   let originalId: string;
@@ -63,6 +64,15 @@ describe.runIf(browserAvailable())('compose, reply, forward and the offline outb
       headers: { origin: server.url },
     });
     me = (await signup.json()) as MeDto;
+    // Rita (rep) sees Ada's mail with Carol: Carol is a contact and Ada's mailbox is Public.
+    const headers = { origin: server.url };
+    const invite = (await (await ada.request.fetch('/api/people/invites', { method: 'POST', data: { email: 'rita@acme.test', role: 'rep' }, headers })).json()) as CreatedInviteDto;
+    rita = await browser.newContext({ baseURL: server.url, viewport: { width: 1366, height: 900 } });
+    const token = invite.url.split('/invite/')[1] ?? '';
+    expect((await rita.request.fetch(`/api/invites/${token}/accept`, { method: 'POST', data: { name: 'Rita Rep', password: PASSWORD }, headers })).ok()).toBe(true);
+    const contact = { type: 'contact', name: 'Carol Customer', company: 'Customer Inc', primaryEmail: 'carol@customer.test' };
+    expect((await ada.request.fetch('/api/records', { method: 'POST', data: contact, headers })).ok()).toBe(true);
+    expect((await ada.request.fetch('/api/me/email-sharing', { method: 'PUT', data: { mode: 'public', excludedDomains: [], audience: null }, headers })).ok()).toBe(true);
     const keyring = testKeyring();
     const box = await seedMailbox(server.db, keyring, me.org.id, me.user.id, 'ada@acme.test');
     mailbox = box;
@@ -86,6 +96,7 @@ describe.runIf(browserAvailable())('compose, reply, forward and the offline outb
   });
 
   afterAll(async () => {
+    await rita?.close();
     await ada?.close();
     await browser?.close();
     await server?.stop();
@@ -272,12 +283,34 @@ describe.runIf(browserAvailable())('compose, reply, forward and the offline outb
     await page.close();
   });
 
+  it('shows a teammate "Ada Admin is replying" while focus is in the reply box; only the owner can reply', async () => {
+    const watcher = await rita.newPage();
+    await watcher.goto(`/inbox/${threadId}`);
+    await watcher.getByRole('heading', { level: 1, name: SUBJECT }).waitFor();
+    await watcher.getByText('This conversation is in Ada Admin’s mailbox: only they can reply from it.').waitFor();
+    expect(await watcher.locator('[data-compose-start]').count()).toBe(0);
+
+    const page = await ada.newPage();
+    await page.goto(`/inbox/${threadId}`);
+    await page.getByRole('heading', { level: 1, name: SUBJECT }).waitFor();
+    const ada$ = watcher.locator(`[data-presence-user="${me.user.id}"]`);
+    await ada$.and(watcher.locator('[data-activity="viewing"]')).waitFor();
+    await page.keyboard.press('r');
+    await page.locator('[data-compose-reply]').waitFor();
+    await ada$.and(watcher.locator('[data-activity="replying"]')).getByText('Ada Admin is replying').waitFor();
+    await shot(watcher, 'compose-teammate-replying');
+    await page.keyboard.press('Escape');
+    await ada$.and(watcher.locator('[data-activity="viewing"]')).waitFor();
+    await page.close();
+    await watcher.close();
+  });
+
   it('keeps a reply draft and a new-message draft across a reload; log-out deletes them', async () => {
     const page = await ada.newPage();
     await page.goto(`/inbox/${threadId}`);
     await page.getByRole('heading', { level: 1, name: SUBJECT }).waitFor();
     await page.keyboard.press('r');
-    await page.locator('[data-compose-reply]').waitFor();
+    await page.locator('[data-compose-reply] textarea:focus').waitFor();
     await page.keyboard.type('A draft that survives.');
     await page.keyboard.press('Escape');
     await page.locator('[data-compose-start="reply"]').waitFor();
