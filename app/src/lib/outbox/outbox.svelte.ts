@@ -133,6 +133,8 @@ export class OutboxStore {
 
   /** Opens the "New message" window on the newest kept new message, else a fresh one. */
   async openNewMessage(): Promise<void> {
+    // A mailbox connected since the app opened is offered too.
+    this.refreshProfile().catch(() => undefined);
     const kept = (await this.#require().listDrafts()).filter((d) => isNewDraftKey(d.key)).sort((a, b) => b.updatedAt - a.updatedAt)[0];
     this.newMessageKey = kept?.key ?? newDraftKey(crypto.randomUUID());
   }
