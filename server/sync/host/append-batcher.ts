@@ -29,6 +29,11 @@ export class AppendBatcher {
     private readonly maxBytes = MAX_BATCH_BYTES,
   ) {}
 
+  /** Whether updates wait or are being stored: background work (compaction) should give way. */
+  get busy(): boolean {
+    return this.inFlight || this.waiting.length > 0;
+  }
+
   /** @returns the update's seq, or null when `writer` no longer holds the document. */
   append(append: SyncDocAppend): Promise<number | null> {
     return new Promise((resolve, reject) => {

@@ -304,14 +304,22 @@ export class ResidentDoc implements HostedDoc, ReplicaTarget {
     this.deps.hooks.notify(this.userId, update, origin);
     this.publish({ kind: 'doc-update', userId: this.userId, epoch: this.currentEpoch, seq, update, origin });
     if (this.log.outgrown && !this.compactTimer) {
-      const delay = this.deps.compactDelayMs * (1 + Math.random());
-      this.compactTimer = setTimeout(() => {
-        this.compactTimer = null;
-        void this.exclusive(() => this.compactIfDue(true));
-      }, delay);
-      this.compactTimer.unref();
+      this.scheduleCompaction();
     }
     return seq;
+  }
+
+  /** Folds an outgrown tail a little later, and only once no other document's updates wait to be stored (they go first). */
+  private scheduleCompaction(): void {
+    this.compactTimer = setTimeout(() => {
+      this.compactTimer = null;
+      if (this.deps.appender?.busy && this.isWriter()) {
+        this.scheduleCompaction();
+        return;
+      }
+      void this.exclusive(() => this.compactIfDue(true));
+    }, this.deps.compactDelayMs * (1 + Math.random()));
+    this.compactTimer.unref();
   }
 
   private async compactIfDue(outgrown = false): Promise<void> {
