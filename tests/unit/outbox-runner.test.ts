@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { OutboundDto, SendMailInput } from '../../sync/api';
 import { sendInput, startNew } from '../../app/src/lib/outbox/compose-rules';
 import { newDraftKey } from '../../app/src/lib/outbox/draft-key';
-import { applyOutcome, isDue, KEEP_SENT_MS, OutboxRunner, type RunnerDeps } from '../../app/src/lib/outbox/runner';
+import { applyOutcome, isDue, KEEP_SENT_MS, OutboxRunner, STORAGE_RETRY_MS, type RunnerDeps } from '../../app/src/lib/outbox/runner';
 import { attemptSend, outcomeOfError, retryDelayMs } from '../../app/src/lib/outbox/send-outcome';
 import { memoryStorage, type ComposeStorage } from '../../app/src/lib/outbox/storage';
 import type { Draft, OutboxEntry } from '../../app/src/lib/outbox/types';
@@ -270,6 +270,24 @@ describe('the outbox', () => {
     expect(server.requests).toEqual([]);
     await storage.putEntry({ ...entryFor('m', draftFor('m')), status: 'sending' });
     expect(await tab.runner.discard('m')).toBe(false);
+  });
+
+  it('survives a storage failure mid-pass and tries again shortly', async () => {
+    const storage = memoryStorage();
+    const server = fakeServer();
+    const tab = openTab(storage, server, { online: true, now: 0 });
+    await storage.queue(entryFor('p', draftFor('p')));
+    const list = storage.listEntries;
+    storage.listEntries = async () => {
+      storage.listEntries = list;
+      throw new Error('QuotaExceededError');
+    };
+    await expect(tab.runner.kick()).resolves.toBeUndefined();
+    expect(server.requests).toEqual([]);
+    expect(tab.timers.map((t) => t.ms)).toEqual([STORAGE_RETRY_MS]);
+    tab.timers[0]?.fn();
+    await tab.runner.kick();
+    expect(server.requests).toEqual(['p']);
   });
 
   it('keeps "Sent" for an hour, then drops it', async () => {

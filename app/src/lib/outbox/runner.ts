@@ -25,6 +25,9 @@ export interface RunnerDeps {
   timer(fn: () => void, ms: number): () => void;
 }
 
+/** After the device's storage failed (quota, a closing database), the next pass waits this long. */
+export const STORAGE_RETRY_MS = 5_000;
+
 /** Sent entries stay visible this long ("Sent"), then are dropped on the next start. */
 export const KEEP_SENT_MS = 60 * 60 * 1000;
 
@@ -84,9 +87,15 @@ export class OutboxRunner {
       this.#again = true;
       return this.#running;
     }
-    this.#running = this.#loop().finally(() => {
-      this.#running = null;
-    });
+    this.#running = this.#loop()
+      .catch(() => {
+        // Storage failed mid-pass; nothing was lost (entries are re-read), so try again shortly.
+        this.#cancelTimer();
+        this.#cancelTimer = this.#deps.timer(() => void this.kick(), STORAGE_RETRY_MS);
+      })
+      .finally(() => {
+        this.#running = null;
+      });
     return this.#running;
   }
 
