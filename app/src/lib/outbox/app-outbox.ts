@@ -25,6 +25,12 @@ export function openAppOutbox(userId: string): Promise<void> {
     await appOutbox.open(userId);
   })();
   current = { userId, opening };
+  // A failed open (storage unavailable) is tried again by the next call.
+  opening.catch(() => {
+    if (current?.opening === opening) {
+      current = null;
+    }
+  });
   return opening;
 }
 
