@@ -8,7 +8,6 @@
  * their original stamps (settled writes are gone from the outbox, so they
  * are never resent). Listeners survive resets; the session re-wires them.
  */
-import { IndexeddbPersistence } from 'y-indexeddb';
 import type * as Y from 'yjs';
 import { createLocalClock, createNodeId } from '$sync/client/clock';
 import { Outbox, type SettledWrite } from '$sync/client/outbox';
@@ -19,6 +18,7 @@ import type { ConversionRequest, ConversionType } from '$sync/client/write';
 import type { OutboxEntry } from '$sync/client/outbox';
 import type { Hlc } from '$sync/hlc';
 import { DocConnection, type ConnectionDeps } from './connection';
+import { openDocPersistence } from './doc-persistence';
 import { deleteDatabase, openLocalStore, personDatabases, type LocalStore } from './local-store';
 import { applyLocalPresence, readPeers, type LocalPresence, type PeerPresence } from './presence';
 import { deriveStatus, syncServerUrl, type ConnectionStatus, type SocketState } from './status';
@@ -252,7 +252,7 @@ export class SyncSession {
       outbox: this.#outbox,
       deps: {
         url: this.#options.url ?? syncServerUrl(window.location),
-        openPersistence: this.#options.openPersistence ?? ((name, doc) => new IndexeddbPersistence(name, doc)),
+        openPersistence: this.#options.openPersistence ?? openDocPersistence,
         deleteDatabase: this.#options.deleteDatabase ?? deleteDatabase,
         ...(this.#options.WebSocketPolyfill === undefined ? {} : { WebSocketPolyfill: this.#options.WebSocketPolyfill }),
       },
