@@ -13,6 +13,7 @@ import { createLocalClock, createNodeId } from '$sync/client/clock';
 import { Outbox, type SettledWrite } from '$sync/client/outbox';
 import type { FieldValues, ThreadField } from '$sync/doc/schema';
 import type { ThreadsChange } from '$sync/client/watch';
+import type { ThreadView } from '$sync/client/read';
 import type { PersonDoc, RecordDoc } from '$sync/doc/schema';
 import type { ConversionRequest, ConversionType } from '$sync/client/write';
 import type { OutboxEntry } from '$sync/client/outbox';
@@ -106,6 +107,10 @@ export class SyncSession {
   #closed = false;
   #presence: LocalPresence | null = null;
   #stopPresence: () => void = () => {};
+  // The watchers' latest lists, so a new listener gets them without another read and sort of every thread.
+  #threads: readonly ThreadView[] = [];
+  #people: ReadonlyMap<string, PersonDoc> = new Map();
+  #records: ReadonlyMap<string, RecordDoc> = new Map();
 
   private constructor(options: SyncSessionOptions, store: LocalStore, node: string, entries: OutboxEntry[]) {
     this.userId = options.userId;
@@ -173,14 +178,14 @@ export class SyncSession {
     return this.#outbox.pendingCount;
   }
 
-  /** Listens; `threads` is called at once with the current list. */
+  /** Listens; `threads`, `people` and `records` are called at once with the lists the session already holds. */
   subscribe(listener: SyncSessionListener): () => void {
     this.#listeners.add(listener);
     if (listener.threads) {
-      listener.threads({ threads: this.client.threads(), changed: new Set() });
+      listener.threads({ threads: this.#threads, changed: new Set() });
     }
-    listener.people?.(this.client.entries('people'));
-    listener.records?.(this.client.entries('records'));
+    listener.people?.(this.#people);
+    listener.records?.(this.#records);
     listener.presence?.(this.#peers());
     return () => this.#listeners.delete(listener);
   }
@@ -282,9 +287,18 @@ export class SyncSession {
     }
     const client = this.#connection.client;
     const stops = [
-      client.watchThreads((change) => this.#emit((l) => l.threads?.(change))),
-      client.watchEntries('people', (people) => this.#emit((l) => l.people?.(people))),
-      client.watchEntries('records', (records) => this.#emit((l) => l.records?.(records))),
+      client.watchThreads((change) => {
+        this.#threads = change.threads;
+        this.#emit((l) => l.threads?.(change));
+      }),
+      client.watchEntries('people', (people) => {
+        this.#people = people;
+        this.#emit((l) => l.people?.(people));
+      }),
+      client.watchEntries('records', (records) => {
+        this.#records = records;
+        this.#emit((l) => l.records?.(records));
+      }),
     ];
     this.#stopWatching = () => stops.forEach((stop) => stop());
     this.#watchPresence();
