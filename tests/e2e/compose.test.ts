@@ -262,7 +262,16 @@ describe.runIf(browserAvailable())('compose, reply, forward and the offline outb
   it('reply-all to the customer’s message copies the others', async () => {
     // Carol answers to Ada and Dave; Ada replies to all from that message.
     await deliver(server.db, testKeyring(), mailbox, [
-      { from: 'carol@customer.test', fromName: 'Carol Customer', to: ['ada@acme.test', 'dave@customer.test'], cc: ['fay@customer.test'], subject: `Re: ${SUBJECT}`, body: 'Thanks, looping in Dave and Fay.' },
+      {
+        from: 'carol@customer.test',
+        fromName: 'Carol Customer',
+        to: ['ada@acme.test', 'dave@customer.test'],
+        cc: ['fay@customer.test'],
+        subject: `Re: ${SUBJECT}`,
+        body: 'Thanks, looping in Dave and Fay.',
+        // A minute ahead: Date headers have whole seconds, and this must be newer than the forward just sent.
+        receivedAt: new Date(Date.now() + 60_000),
+      },
     ]);
     await markRead();
     const page = await ada.newPage();
