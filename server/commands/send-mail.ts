@@ -20,9 +20,11 @@ import {
   forwardHtml,
   forwardSubject,
   forwardText,
+  replyHtml,
   replyRecipients,
   replyReferences,
   replySubject,
+  replyText,
   type ComposeInput,
 } from '../outbound/compose';
 import { deliverOutbound, type OutboundDeps } from '../outbound/send-message';
@@ -121,14 +123,19 @@ function recipientsOf(account: MailAccountRow, input: ValidSendMail, mode: SendM
   return recipients;
 }
 
-/** Subject, bodies and attachments: as given for new mail and replies; a forward adds the quoted original and its files. */
+/** Subject, bodies and attachments: as given for new mail; a reply adds the quoted original, a forward also its files. */
 async function contentOf(deps: Deps, input: ValidSendMail, mode: SendMode, parent: ParentMessageRow | null) {
   const subject = (input.subject ?? '').trim() || parent?.subject || '';
   if (!parent) {
     return { subject, text: input.text, html: input.html ?? null, attachments: [] };
   }
   if (mode !== 'forward') {
-    return { subject: replySubject(subject), text: input.text, html: input.html ?? null, attachments: [] };
+    return {
+      subject: replySubject(subject),
+      text: replyText(input.text, parent),
+      html: input.html ? replyHtml(input.html, parent) : null,
+      attachments: [],
+    };
   }
   const raw = (await findMessageRaw(deps.db, parent.id)) ?? new Uint8Array();
   return {

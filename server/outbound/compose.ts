@@ -107,21 +107,49 @@ export function forwardedHeader(parent: ParentMessageRow): string[] {
   return lines;
 }
 
+function quoteLines(body: string | null): string[] {
+  return (body ?? '').replace(/\r\n/gu, '\n').replace(/\n+$/u, '').split('\n').map((line) => (line.startsWith('>') ? `>${line}` : `> ${line}`));
+}
+
+/** The attribution line above a quoted reply, as mail clients write it. */
+export function replyAttribution(parent: ParentMessageRow): string {
+  const from = parent.fromAddress ? formatAddresses([{ address: parent.fromAddress, name: parent.fromName ?? '' }]) : 'someone';
+  return `On ${(parent.sentAt ?? parent.receivedAt).toUTCString()}, ${from} wrote:`;
+}
+
 /** The person's text followed by the original, quoted with `> `. */
 export function forwardText(text: string, parent: ParentMessageRow): string {
-  const quoted = (parent.textBody ?? '').replace(/\r\n/gu, '\n').split('\n').map((line) => `> ${line}`);
-  return `${text}\n\n${forwardedHeader(parent).join('\n')}\n\n${quoted.join('\n')}\n`;
+  return `${text}\n\n${forwardedHeader(parent).join('\n')}\n\n${quoteLines(parent.textBody).join('\n')}\n`;
+}
+
+/** A reply: the person's text (and signature), then the attribution and the original quoted, so the thread reads on in any client. */
+export function replyText(text: string, parent: ParentMessageRow): string {
+  if (!parent.textBody?.trim()) {
+    return text;
+  }
+  return `${text.replace(/\s+$/u, '')}\n\n${replyAttribution(parent)}\n${quoteLines(parent.textBody).join('\n')}\n`;
 }
 
 function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/gu, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+const BLOCKQUOTE = '<blockquote style="margin:0 0 0 .8ex;border-left:1px solid #ccc;padding-left:1ex">';
+
+/** The reply's HTML followed by the attribution and the original as escaped text in a blockquote. */
+export function replyHtml(html: string, parent: ParentMessageRow): string {
+  if (!parent.textBody?.trim()) {
+    return html;
+  }
+  const body = escapeHtml(parent.textBody.replace(/\s+$/u, '')).replace(/\r?\n/gu, '<br>');
+  return `${html}<br><br><div>${escapeHtml(replyAttribution(parent))}</div>${BLOCKQUOTE}${body}</blockquote>`;
+}
+
 /** The person's HTML followed by the original as escaped, quoted text (its own HTML is never trusted). */
 export function forwardHtml(html: string, parent: ParentMessageRow): string {
   const header = forwardedHeader(parent).map(escapeHtml).join('<br>');
   const body = escapeHtml(parent.textBody ?? '').replace(/\r?\n/gu, '<br>');
-  return `${html}<br><br><div>${header}</div><blockquote style="margin:0 0 0 .8ex;border-left:1px solid #ccc;padding-left:1ex">${body}</blockquote>`;
+  return `${html}<br><br><div>${header}</div>${BLOCKQUOTE}${body}</blockquote>`;
 }
 
 /**

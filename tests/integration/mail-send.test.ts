@@ -252,6 +252,7 @@ describe.runIf(dovecotAvailable()).each(driverCases())('sending mail through SMT
     const mail = delivered(sink, res.body.messageId)[0];
     const parsed = await parse(mail?.raw as Buffer);
     expect(parsed.subject).toBe(`Re: ${ORIGINAL_SUBJECT}`);
+    expect(parsed.text).toMatch(/^Pricing attached\.\n\nOn Mon, 23 Nov 2026 09:00:00 GMT, .*carol@customer\.test.* wrote:\n> Could you send us pricing for 40 seats\?/u);
     expect(parsed.inReplyTo).toBe('<orig-1@customer.test>');
     expect(parsed.references).toEqual(['<root-0@customer.test>', '<orig-1@customer.test>']);
     expect(mail?.envelope.to).toEqual(['carol@customer.test']);
