@@ -307,16 +307,19 @@ describe.each(setups())('two sync processes over $name', ({ make, redis }) => {
     expect(docJson(hostedB.doc)).toEqual(docJson(hostedA.doc));
   });
 
-  it.runIf(redis)('brings a replica that missed relayed updates (its connection dropped) up to date from Postgres', async () => {
-    const [userId] = (await insertPeople(cluster.db, 1)) as [string];
-    const a = await cluster.start(true);
-    const b = await cluster.start(true);
-    const hostedA = await a.host.open(userId);
-    b.host.subscribe(userId, () => {});
-    const hostedB = await b.host.open(userId);
-    expect(await cluster.cut(b.host.processId)).toBe(true);
-    await hostedA.write((doc) => doc.getMap(MAPS.threads).set('while-cut', { subject: 'missed' }));
-    await waitUntil(() => hostedB.doc.getMap(MAPS.threads).has('while-cut'), 5_000, 'the replica repairing the gap');
-    expect(docJson(hostedB.doc)).toEqual(docJson(await storedDoc(cluster.db, userId)));
-  });
+  // Only Redis can drop one process's connection; the in-process hub has none to cut.
+  if (redis) {
+    it('brings a replica that missed relayed updates (its connection dropped) up to date from Postgres', async () => {
+      const [userId] = (await insertPeople(cluster.db, 1)) as [string];
+      const a = await cluster.start(true);
+      const b = await cluster.start(true);
+      const hostedA = await a.host.open(userId);
+      b.host.subscribe(userId, () => {});
+      const hostedB = await b.host.open(userId);
+      expect(await cluster.cut(b.host.processId)).toBe(true);
+      await hostedA.write((doc) => doc.getMap(MAPS.threads).set('while-cut', { subject: 'missed' }));
+      await waitUntil(() => hostedB.doc.getMap(MAPS.threads).has('while-cut'), 5_000, 'the replica repairing the gap');
+      expect(docJson(hostedB.doc)).toEqual(docJson(await storedDoc(cluster.db, userId)));
+    });
+  }
 });
