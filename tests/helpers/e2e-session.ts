@@ -14,7 +14,21 @@ export const PASSWORD = 'correct horse battery staple';
 
 /** A full-page screenshot under {@link SHOTS}. */
 export async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+  const path = `${SHOTS}/${name}.png`;
+  const viewport = page.viewportSize();
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  if (!viewport || height <= viewport.height) {
+    await page.screenshot({ path });
+    return;
+  }
+  // A full-page capture stitches the scrolled page, leaving the full-height sidebar short;
+  // a viewport as tall as the page lays it out whole, as a taller screen would.
+  await page.setViewportSize({ width: viewport.width, height });
+  try {
+    await page.screenshot({ path });
+  } finally {
+    await page.setViewportSize(viewport);
+  }
 }
 
 export interface LiveBrowser {
