@@ -134,7 +134,8 @@ function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/gu, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-const BLOCKQUOTE = '<blockquote style="margin:0 0 0 .8ex;border-left:1px solid #ccc;padding-left:1ex">';
+// type="cite" marks it as quoted for every client (Shoal's own view folds it).
+const BLOCKQUOTE = '<blockquote type="cite" style="margin:0 0 0 .8ex;border-left:1px solid #ccc;padding-left:1ex">';
 
 /** The reply's HTML followed by the attribution and the original as escaped text in a blockquote. */
 export function replyHtml(html: string, parent: ParentMessageRow): string {

@@ -155,6 +155,12 @@ describe.runIf(browserAvailable() && dovecotAvailable())('hostile mail in the th
         expect(srcdoc).toContain('<td style="padding:8px;color:#123456;font-weight:bold">Quarterly</td>');
         expect(srcdoc).toContain('<a href="mailto:sales@example.com" target="_blank" rel="noopener noreferrer">Sales</a>');
         await page.screenshot({ path: 'test-results/screenshots/thread-html.png' });
+        // The quoted earlier message is folded until asked for.
+        const quoted = article.frameLocator('iframe[data-message-frame]').getByText('The earlier quarterly figures.');
+        expect(await quoted.isVisible()).toBe(false);
+        await article.getByRole('button', { name: 'Show quoted text' }).click();
+        await quoted.waitFor({ state: 'visible' });
+        await article.getByRole('button', { name: 'Hide quoted text' }).waitFor();
       }
       // Give anything that might run, load or redirect a moment to do it.
       await page.waitForTimeout(150);

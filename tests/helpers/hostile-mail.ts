@@ -93,7 +93,7 @@ export function hostilePayloads(remote: string): HostilePayload[] {
     { name: 'marquee-blink', cls: [15], html: `<marquee onstart="${hit('marquee')}">moving</marquee><blink>old</blink>` },
     { name: 'url-obfuscation', cls: [3, 17], html: `<a href="https:&#x2F;&#x2F;ok.example/">entity https</a><img src="&#104;ttp://${remote.replace(/^https?:\/\//, '')}/entity.png"><img src=" ${px('spaced')} "><img src="//${remote.replace(/^https?:\/\//, '')}/protocol-relative.png">` },
     { name: 'content-property', cls: [13], html: '<style>p::before{content:"</style><script>alert(1)</script>"}p::after{content:url(x)}</style><p>content</p>' },
-    { name: 'safe-rich', cls: [], html: '<table style="border-collapse:collapse"><tr><td style="padding:8px;color:#123456;font-weight:bold">Quarterly</td></tr></table><p style="text-align:center">Thanks, <a href="mailto:sales@example.com">Sales</a> · <a href="tel:+15550100">call</a></p>' },
+    { name: 'safe-rich', cls: [], html: '<table style="border-collapse:collapse"><tr><td style="padding:8px;color:#123456;font-weight:bold">Quarterly</td></tr></table><p style="text-align:center">Thanks, <a href="mailto:sales@example.com">Sales</a> · <a href="tel:+15550100">call</a></p><div class="gmail_quote"><div class="gmail_attr">On Mon, Nov 23, 2026, Ada wrote:</div><blockquote class="gmail_quote">The earlier quarterly figures.</blockquote></div>' },
   ];
 }
 

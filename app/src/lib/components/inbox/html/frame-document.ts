@@ -26,7 +26,28 @@ const BASE_STYLE = `html{color-scheme:light}body{margin:0;padding:0;font:14px/1.
 
 const escapeAttribute = (value: string) => value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
-/** The whole frame document around `safeBody` (DOMPurify output, inserted as it is). */
-export function frameDocument(safeBody: string, origin: string): string {
-  return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${escapeAttribute(frameCsp(origin))}"><meta name="referrer" content="no-referrer"><style>${BASE_STYLE}</style></head><body>${safeBody}</body></html>`;
+/**
+ * How mail clients mark the quoted earlier message: Gmail, Apple Mail and
+ * Thunderbird (and Shoal's own replies), Outlook (its reply header and
+ * everything after it), Yahoo. Hidden by the frame's own style, so the
+ * sanitized body is never edited; the sender's CSS can only make it show.
+ */
+export const QUOTE_SELECTORS = [
+  '.gmail_quote',
+  'blockquote[type="cite"]',
+  '.moz-cite-prefix',
+  '#divRplyFwdMsg',
+  '#divRplyFwdMsg ~ *',
+  '.yahoo_quoted',
+] as const;
+
+const COLLAPSE_STYLE = `${QUOTE_SELECTORS.join(',')}{display:none!important}`;
+
+/**
+ * The whole frame document around `safeBody` (DOMPurify output, inserted as
+ * it is); `collapseQuotes` hides the quoted earlier messages.
+ */
+export function frameDocument(safeBody: string, origin: string, collapseQuotes = false): string {
+  const style = collapseQuotes ? BASE_STYLE + COLLAPSE_STYLE : BASE_STYLE;
+  return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${escapeAttribute(frameCsp(origin))}"><meta name="referrer" content="no-referrer"><style>${style}</style></head><body>${safeBody}</body></html>`;
 }
