@@ -5,7 +5,7 @@
  * written as a `.cpuprofile` file DevTools opens, and summed into the
  * functions with the most self time.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { round } from './sync-util';
@@ -44,6 +44,7 @@ export async function profiled<T>(page: Page, dir: string, name: string, step: (
   const result = await step();
   const { profile } = (await cdp.send('Profiler.stop')) as unknown as { profile: Profile };
   await cdp.detach();
+  await mkdir(dir, { recursive: true });
   await writeFile(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
   process.stderr.write(`--- ${name}: self time by function (ms)\n`);
   for (const [fn, ms] of selfTimes(profile)) {
