@@ -13,7 +13,8 @@
  *   his page: he converts a sender no one has in the CRM to a contact, marks
  *   one thread done and another pending, and reloads: the app shell comes
  *   from the service worker, his inbox and changes from IndexedDB, and the
- *   indicator says offline with 3 changes waiting. Meanwhile Rita, online
+ *   indicator says offline with 3 changes waiting; the thread he read
+ *   before going offline opens from the copy saved on the device. Meanwhile Rita, online
  *   and later, marks that second thread done. Rob reconnects: his done and
  *   his conversion reach Rita and Mia (the converted sender's thread is now
  *   shared with them) and Postgres; his pending lost to Rita's later one,
@@ -251,6 +252,14 @@ describe.runIf(browserAvailable() && dovecotAvailable()).each(DRIVERS)('the inbo
     await rob.reload();
     await rob.locator('[data-sync-status="offline"][data-pending="3"]').waitFor();
     expect(await rob.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+    await rob.locator('nav[aria-label="Inbox views"] [data-view="team"]').click();
+    await row(rob, 'Partnership idea').waitFor();
+    // The conversation he read before the network went opens from the copy saved on this device.
+    await row(rob, 'Partnership idea').click();
+    await rob.getByRole('heading', { level: 1, name: 'Partnership idea' }).waitFor();
+    await rob.getByText('Offline: this is the copy saved on this device').waitFor();
+    await rob.locator('article[data-message-id]').first().waitFor();
+    await rob.getByRole('link', { name: 'Inbox' }).first().click();
     await rob.locator('nav[aria-label="Inbox views"] [data-view="team"]').click();
     await row(rob, 'Partnership idea').waitFor();
     expect(await row(rob, 'Pricing for 40 seats').count()).toBe(0);

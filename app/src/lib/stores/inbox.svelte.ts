@@ -8,6 +8,8 @@
  */
 import { createContext } from 'svelte';
 import { api, ApiError } from '$lib/api';
+import { readingCache, unreachable } from '$lib/reading/app-reading';
+import type { ThreadCache } from '$lib/reading/thread-cache';
 import type { SyncStore } from '$lib/sync/sync.svelte';
 import { ERROR_CODES } from '$sync/api';
 import type { ThreadView as DocThread } from '$sync/client/read';
@@ -57,6 +59,8 @@ export class Inbox {
   threadError = $state<string | null>(null);
   /** The open thread does not exist or holds nothing the viewer may see. */
   threadMissing = $state(false);
+  /** When the shown thread is this device's saved copy (the server was out of reach): the time of that copy. */
+  threadSavedAt = $state<number | null>(null);
 
   /** A new index only when names can have changed; typing a search reuses its cached texts. */
   readonly index = $derived.by(() => new SearchIndex({ people: this.sync.people, records: this.sync.records }));
@@ -156,24 +160,48 @@ export class Inbox {
     if (this.thread?.id !== id) {
       this.thread = null;
     }
+    const cache = readingCache(this.viewerId);
     try {
       const thread = await api.getThread(id);
       if (request !== this.#threadRequest) {
         return;
       }
       this.thread = thread;
+      this.threadSavedAt = null;
       this.threadStatus = 'ready';
+      void cache.then((c) => c.put(thread, Date.now())).catch(() => undefined);
     } catch (error) {
       if (request !== this.#threadRequest) {
         return;
       }
+      if (await this.#openSaved(id, error, cache, request)) {
+        return;
+      }
       this.threadStatus = 'error';
       this.threadMissing = error instanceof ApiError && error.code === ERROR_CODES.notFound;
+      if (this.threadMissing) {
+        void cache.then((c) => c.remove(id)).catch(() => undefined);
+      }
       this.threadError = messageOf(error, 'Could not load this conversation.');
       if (!this.threadMissing) {
         throw error;
       }
     }
+  }
+
+  /** With the server out of reach, shows the copy saved when the thread was last opened. @returns whether it did. */
+  async #openSaved(id: string, error: unknown, cache: Promise<ThreadCache>, request: number): Promise<boolean> {
+    if (!(error instanceof ApiError) || !unreachable(error.status)) {
+      return false;
+    }
+    const saved = await cache.then((c) => c.get(id)).catch(() => undefined);
+    if (!saved || request !== this.#threadRequest) {
+      return false;
+    }
+    this.thread = saved.thread;
+    this.threadSavedAt = saved.savedAt;
+    this.threadStatus = 'ready';
+    return true;
   }
 
   /** "Why can I see this?" for one message, asked once per message per visit. */

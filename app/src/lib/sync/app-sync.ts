@@ -7,6 +7,7 @@
  */
 import { wipeAppOutbox } from '$lib/outbox/app-outbox';
 import { SyncStore } from './sync.svelte';
+import { closeReadingCache } from '$lib/reading/app-reading';
 
 /** The signed-in person's document, for every page under the app layout. */
 export const appSync = new SyncStore();
@@ -42,6 +43,8 @@ export function openAppSync(userId: string, orgId: string): Promise<void> {
 export async function wipeAppSync(): Promise<void> {
   // Drafts and unsent mail are the person's too.
   await wipeAppOutbox().catch(() => undefined);
+  // An open connection would hold up deleting the reading cache's database.
+  await closeReadingCache();
   const opened = current;
   current = null;
   if (opened === null) {

@@ -9,6 +9,7 @@
  */
 import * as idb from 'lib0/indexeddb';
 import type { OutboxEntry } from '$sync/client/outbox';
+import { readingDatabaseName } from '../reading/thread-cache';
 
 export interface LocalMeta {
   node: string | null;
@@ -88,7 +89,8 @@ export async function deleteDatabase(name: string, timeoutMs = 3000): Promise<vo
 
 /** Every database of a person: the local store and the documents of all epochs. */
 export async function personDatabases(userId: string, currentEpoch: string | null): Promise<string[]> {
-  const names = new Set([localStoreName(userId)]);
+  // The conversations saved for reading offline go with the rest (app/lib/reading).
+  const names = new Set([localStoreName(userId), readingDatabaseName(userId)]);
   if (currentEpoch !== null) {
     names.add(documentName(userId, currentEpoch));
   }
