@@ -42,7 +42,9 @@ export function errorHandler(log: Logger) {
   return function onError(error: Error, c: Context): Response {
     const body = toBody(error);
     if (body.status >= 500) {
-      log.error({ err: error, requestId: c.get('requestId') as string | undefined }, 'unhandled error');
+      // A 5xx the app maps (a mailbox key missing, a mail server down) is an operator's matter, not a bug.
+      const known = body.json.error.code !== ERROR_CODES.internal;
+      log.error({ err: error, code: body.json.error.code, requestId: c.get('requestId') as string | undefined }, known ? 'request failed' : 'unhandled error');
     }
     const headers = error instanceof HttpError ? error.headers : undefined;
     return c.json(body.json, body.status, headers);
