@@ -10,81 +10,21 @@
  */
 import type * as Y from 'yjs';
 import { createLocalClock, createNodeId } from '$sync/client/clock';
-import { Outbox, type SettledWrite } from '$sync/client/outbox';
+import { Outbox } from '$sync/client/outbox';
 import type { FieldValues, ThreadField } from '$sync/doc/schema';
-import type { ThreadsChange } from '$sync/client/watch';
 import type { ThreadView } from '$sync/client/read';
 import type { PersonDoc, RecordDoc } from '$sync/doc/schema';
 import type { ConversionRequest, ConversionType } from '$sync/client/write';
 import type { OutboxEntry } from '$sync/client/outbox';
 import type { Hlc } from '$sync/hlc';
-import { DocConnection, type ConnectionDeps } from './connection';
+import { DocConnection } from './connection';
 import { openDocPersistence } from './doc-persistence';
 import { deleteDatabase, openLocalStore, personDatabases, type LocalStore } from './local-store';
 import { applyLocalPresence, readPeers, type LocalPresence, type PeerPresence } from './presence';
 import { deriveStatus, syncServerUrl, type ConnectionStatus, type SocketState } from './status';
+import { askPersistence, browserOnline, PROBE_DELAY_MS, type OnlineSource, type SyncSessionListener, type SyncSessionOptions } from './sync-session-options';
 
-/** Wait after a local write before asking the server to acknowledge, so a burst of edits shares one probe. */
-export const PROBE_DELAY_MS = 250;
-
-export interface OnlineSource {
-  isOnline(): boolean;
-  subscribe(onChange: () => void): () => void;
-}
-
-export interface SyncSessionOptions {
-  userId: string;
-  orgId: string;
-  /** Defaults to the page's own origin (`ws:`/`wss:` + `/sync`). */
-  url?: string;
-  openStore?: (userId: string) => Promise<LocalStore>;
-  openPersistence?: ConnectionDeps['openPersistence'];
-  deleteDatabase?: (name: string) => Promise<void>;
-  listDatabases?: (userId: string, epoch: string | null) => Promise<string[]>;
-  WebSocketPolyfill?: typeof WebSocket;
-  online?: OnlineSource;
-  now?: () => number;
-  /** `navigator.storage.persist()`, asked once per person and device. */
-  requestPersistence?: () => Promise<boolean>;
-}
-
-export interface SyncSessionListener {
-  threads?(change: ThreadsChange): void;
-  status?(status: ConnectionStatus): void;
-  pending?(count: number): void;
-  settled?(writes: readonly SettledWrite[]): void;
-  /** The document was replaced under a new epoch. */
-  reset?(epoch: string): void;
-  /** The server ended the connection for good (e.g. 4401: signed out elsewhere). */
-  closed?(code: number): void;
-  /** The organization's people (called at once and after each change, and after a reset). */
-  people?(people: ReadonlyMap<string, PersonDoc>): void;
-  /** The records the person may access. */
-  records?(records: ReadonlyMap<string, RecordDoc>): void;
-  /** Everyone else on a thread the person can see. */
-  presence?(peers: readonly PeerPresence[]): void;
-}
-
-function browserOnline(): OnlineSource {
-  return {
-    isOnline: () => (typeof navigator === 'undefined' ? true : navigator.onLine),
-    subscribe(onChange) {
-      if (typeof window === 'undefined') {
-        return () => {};
-      }
-      window.addEventListener('online', onChange);
-      window.addEventListener('offline', onChange);
-      return () => {
-        window.removeEventListener('online', onChange);
-        window.removeEventListener('offline', onChange);
-      };
-    },
-  };
-}
-
-async function askPersistence(): Promise<boolean> {
-  return typeof navigator !== 'undefined' && navigator.storage?.persist !== undefined ? navigator.storage.persist() : false;
-}
+export { PROBE_DELAY_MS, type OnlineSource, type SyncSessionListener, type SyncSessionOptions } from './sync-session-options';
 
 export class SyncSession {
   readonly userId: string;
