@@ -52,8 +52,13 @@ interface Candidate extends RuleMessage {
  */
 const HISTORY_SLACK_MS = 24 * 3_600_000;
 
-function arrivedAfter(rule: ConversionRuleRow, m: Candidate): boolean {
-  const created = rule.createdAt.getTime();
+/**
+ * Whether a message arrived once the rule existed. IMAP's INTERNALDATE (our
+ * `receivedAt`) has whole seconds, so the rule's time is cut to its second:
+ * mail that arrived in the second the rule was made counts as after it.
+ */
+export function arrivedAfter(rule: Pick<ConversionRuleRow, 'createdAt'>, m: Pick<Candidate, 'receivedAt' | 'sentAt'>): boolean {
+  const created = Math.floor(rule.createdAt.getTime() / 1000) * 1000;
   return m.receivedAt.getTime() >= created && (m.sentAt ?? m.receivedAt).getTime() >= created - HISTORY_SLACK_MS;
 }
 
