@@ -227,3 +227,14 @@ export class MemoryDatabases {
     };
   };
 }
+
+/** Polls a synchronous condition every few milliseconds until it holds. @throws after `timeoutMs`, naming `what`. */
+export async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -12,7 +12,7 @@ import { documentName } from '../../app/src/lib/sync/local-store';
 import { SyncSession, type OnlineSource } from '../../app/src/lib/sync/sync-session';
 import type { ConnectionStatus } from '../../app/src/lib/sync/status';
 import { FakeSyncServer, threadSummary } from '../helpers/fake-sync-server';
-import { FakeNetwork, MemoryDatabases, type NetworkOptions } from '../helpers/fake-sync-socket';
+import { FakeNetwork, MemoryDatabases, type NetworkOptions, until } from '../helpers/fake-sync-socket';
 
 const ORG = '0b6c5a52-3c1c-4d56-9a4e-1a2b3c4d5e6f';
 const ANN = '7d9f1c2e-1111-4aaa-8bbb-000000000001';
@@ -24,16 +24,6 @@ const open: SyncSession[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));
 });
-
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 function world(options: NetworkOptions = {}) {
   const server = new FakeSyncServer(ORG);

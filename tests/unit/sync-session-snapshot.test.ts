@@ -14,7 +14,7 @@ import type { PersonDoc } from '../../sync/doc/schema';
 import { documentName } from '../../app/src/lib/sync/local-store';
 import { SyncSession, type OnlineSource, type SyncSessionOptions } from '../../app/src/lib/sync/sync-session';
 import { FakeSyncServer, threadSummary } from '../helpers/fake-sync-server';
-import { FakeNetwork, MemoryDatabases } from '../helpers/fake-sync-socket';
+import { FakeNetwork, MemoryDatabases, until } from '../helpers/fake-sync-socket';
 
 const ORG = '0b6c5a52-3c1c-4d56-9a4e-1a2b3c4d5e6f';
 const ANN = '7d9f1c2e-1111-4aaa-8bbb-000000000001';
@@ -25,16 +25,6 @@ const open: SyncSession[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));
 });
-
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 function world() {
   const server = new FakeSyncServer(ORG);
