@@ -3,19 +3,11 @@
  * the setting on the Email sharing page, and the rep then sees it locked;
  * the admin also switches record access. Real Chromium, real server.
  */
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { browserAvailable } from '../helpers/browser';
-import { PASSWORD, shot, useLiveBrowser } from '../helpers/e2e-session';
+import { PASSWORD, shot, shotDark, useLiveBrowser } from '../helpers/e2e-session';
 
-
-async function shotDark(page: Page, name: string): Promise<void> {
-  await page.emulateMedia({ colorScheme: 'dark' });
-  // Let colour transitions finish so the screenshot shows the settled theme.
-  await page.waitForTimeout(400);
-  await shot(page, name);
-  await page.emulateMedia({ colorScheme: 'light' });
-}
 
 /** Calls the API inside a browser context, so the session cookie lands in it. */
 async function post(context: BrowserContext, origin: string, path: string, data: unknown): Promise<unknown> {

@@ -27,38 +27,13 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreatedInviteDto, MeDto } from '../../sync/api';
 import { browserAvailable, launchBrowser, startLiveServer, type LiveServer } from '../helpers/browser';
-import { createPostgresDb } from '../helpers/db';
-import { prerequisite } from '../helpers/prereq';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../helpers/dovecot';
-import { shot, PASSWORD } from '../helpers/e2e-session';
+import { e2eDrivers, shot, PASSWORD } from '../helpers/e2e-session';
 import { loopbackAccountInput } from '../helpers/mail-account';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
 
 const HOUR = 3_600_000;
-const testDatabaseUrl = process.env.TEST_DATABASE_URL;
-
-interface Driver {
-  name: 'pglite' | 'postgres';
-  prepare(): Promise<{ env: Record<string, string>; drop(): Promise<void> }>;
-}
-
-const DRIVERS: Driver[] = [
-  { name: 'pglite', prepare: async () => ({ env: {}, drop: async () => {} }) },
-  ...(prerequisite('Postgres tier', testDatabaseUrl ? null : 'TEST_DATABASE_URL is not set')
-    ? [
-        {
-          name: 'postgres' as const,
-          async prepare() {
-            const t = await createPostgresDb(testDatabaseUrl as string, 'shoal_e2e_live');
-            const [row] = await t.db.query<{ name: string }>('select current_database() as name');
-            const url = new URL(testDatabaseUrl as string);
-            url.pathname = `/${row?.name ?? ''}`;
-            return { env: { DATABASE_URL: url.toString() }, drop: () => t.drop() };
-          },
-        },
-      ]
-    : []),
-];
+const DRIVERS = e2eDrivers('shoal_e2e_live');
 
 function mail(id: string, from: string, to: string, subject: string, hoursAgo: number, text: string): Buffer {
   const at = new Date(Date.now() - hoursAgo * HOUR);

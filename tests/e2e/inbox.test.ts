@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../db';
 import { createMessageStore } from '../../server/ingest/store-messages';
@@ -19,54 +19,10 @@ import type { CreatedInviteDto, MeDto } from '../../sync/api';
 import type { RecordDto } from '../../sync/records-api';
 import { browserAvailable, launchBrowser, startLiveServer, type LiveServer } from '../helpers/browser';
 import { seedMailbox, type TestMailbox } from '../helpers/conversion-mail';
-import { createPostgresDb } from '../helpers/db';
-import { prerequisite } from '../helpers/prereq';
+import { e2eDrivers, PASSWORD, SHOTS, shot, shotDark } from '../helpers/e2e-session';
 
-const SHOTS = 'test-results/screenshots';
-const PASSWORD = 'correct horse battery staple';
 const HOUR = 3_600_000;
-const testDatabaseUrl = process.env.TEST_DATABASE_URL;
-
-interface Driver {
-  name: 'pglite' | 'postgres';
-  /** Server environment for this driver, and how to clean up after the server stopped. */
-  prepare(): Promise<{ env: Record<string, string>; drop(): Promise<void> }>;
-}
-
-const DRIVERS: Driver[] = [
-  { name: 'pglite', prepare: async () => ({ env: {}, drop: async () => {} }) },
-  ...(prerequisite('Postgres tier', testDatabaseUrl ? null : 'TEST_DATABASE_URL is not set')
-    ? [
-        {
-          name: 'postgres' as const,
-          async prepare() {
-            const t = await createPostgresDb(testDatabaseUrl as string, 'shoal_e2e');
-            const [row] = await t.db.query<{ name: string }>('select current_database() as name');
-            const url = new URL(testDatabaseUrl as string);
-            url.pathname = `/${row?.name ?? ''}`;
-            return { env: { DATABASE_URL: url.toString() }, drop: () => t.drop() };
-          },
-        },
-      ]
-    : []),
-];
-
-/** Whole-page screenshot: the viewport grows to the page so the sticky parts render where a person sees them. */
-async function shot(page: Page, name: string): Promise<void> {
-  const viewport = page.viewportSize() ?? { width: 1366, height: 900 };
-  const height = await page.evaluate(() => document.documentElement.scrollHeight);
-  await page.setViewportSize({ width: viewport.width, height: Math.max(viewport.height, height) });
-  // Let transitions (theme colours, disclosure) settle.
-  await page.waitForTimeout(300);
-  await page.screenshot({ path: `${SHOTS}/${name}.png` });
-  await page.setViewportSize(viewport);
-}
-
-async function shotDark(page: Page, name: string): Promise<void> {
-  await page.emulateMedia({ colorScheme: 'dark' });
-  await shot(page, name);
-  await page.emulateMedia({ colorScheme: 'light' });
-}
+const DRIVERS = e2eDrivers('shoal_e2e');
 
 async function call<T>(context: BrowserContext, origin: string, method: 'POST' | 'PUT', path: string, data: unknown): Promise<T> {
   const res = await context.request.fetch(path, { method, data, headers: { origin } });

@@ -8,6 +8,8 @@ import { mkdir } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { launchBrowser, startLiveServer, type LiveServer } from './browser';
+import { createPostgresDb } from './db';
+import { prerequisite } from './prereq';
 
 export const SHOTS = 'test-results/screenshots';
 export const PASSWORD = 'correct horse battery staple';
@@ -15,6 +17,8 @@ export const PASSWORD = 'correct horse battery staple';
 /** A full-page screenshot under {@link SHOTS}. */
 export async function shot(page: Page, name: string): Promise<void> {
   const path = `${SHOTS}/${name}.png`;
+  // Let transitions (theme colours, a disclosure opening) settle.
+  await page.waitForTimeout(200);
   const viewport = page.viewportSize();
   const height = await page.evaluate(() => document.documentElement.scrollHeight);
   if (!viewport || height <= viewport.height) {
@@ -29,6 +33,39 @@ export async function shot(page: Page, name: string): Promise<void> {
   } finally {
     await page.setViewportSize(viewport);
   }
+}
+
+/** The same screenshot in the dark theme (`<name>`), then back to light. */
+export async function shotDark(page: Page, name: string): Promise<void> {
+  await page.emulateMedia({ colorScheme: 'dark' });
+  try {
+    await shot(page, name);
+  } finally {
+    await page.emulateMedia({ colorScheme: 'light' });
+  }
+}
+
+/** A database for a live server: its environment, and how to clean up once the server stopped. */
+export interface E2eDriver {
+  name: 'pglite' | 'postgres';
+  prepare(): Promise<{ env: Record<string, string>; drop(): Promise<void> }>;
+}
+
+/** File-backed PGlite always; Postgres too when TEST_DATABASE_URL is set (a database of its own named after `prefix`). */
+export function e2eDrivers(prefix: string): E2eDriver[] {
+  const testDatabaseUrl = process.env.TEST_DATABASE_URL;
+  const postgres: E2eDriver = {
+    name: 'postgres',
+    async prepare() {
+      const t = await createPostgresDb(testDatabaseUrl as string, prefix);
+      const [row] = await t.db.query<{ name: string }>('select current_database() as name');
+      const url = new URL(testDatabaseUrl as string);
+      url.pathname = `/${row?.name ?? ''}`;
+      return { env: { DATABASE_URL: url.toString() }, drop: () => t.drop() };
+    },
+  };
+  const hasPostgres = prerequisite('Postgres tier', testDatabaseUrl ? null : 'TEST_DATABASE_URL is not set');
+  return [{ name: 'pglite', prepare: async () => ({ env: {}, drop: async () => {} }) }, ...(hasPostgres ? [postgres] : [])];
 }
 
 export interface LiveBrowser {
