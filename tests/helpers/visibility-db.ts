@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { insertRows } from '../../db/bulk';
 import type { Queryable } from '../../db/types';
-import { ownAddress, type ModelOrg } from './visibility-model';
+import { aliasAddress, ownAddress, type ModelOrg } from './visibility-model';
 
 export interface StoredOrg {
   orgId: string;
@@ -45,10 +45,13 @@ function collect(org: ModelOrg, rows: Rows): StoredOrg {
   push('organizations', [s.orgId, 'Model org', org.recordAccess]);
   org.people.forEach((p, i) => {
     const id = s.people[i] as string;
-    push('users', [id, s.orgId, `${id}@people.test`, `Person ${i}`, 'x', 'rep', p.manager === null ? null : s.people[p.manager]]);
+    push('users', [id, s.orgId, `${id}@people.test`, `Person ${i}`, 'x', p.role ?? 'rep', p.manager === null ? null : s.people[p.manager]]);
     p.groups.forEach((g) => push('group_members', [s.groups[g], id]));
     push('mail_accounts', [s.accounts[i], s.orgId, id, 'Mailbox', ownAddress(i), 'custom', 'imap.test', 993, 'tls', 'u', 'smtp.test', 465, 'tls', 'u', 'password', 'k', 's']);
     push('mail_account_addresses', [s.accounts[i], ownAddress(i), true]);
+    if (p.alias) {
+      push('mail_account_addresses', [s.accounts[i], aliasAddress(i), false]);
+    }
     if (p.sharing) {
       push('email_sharing', [id, s.orgId, p.sharing.mode, p.sharing.excluded, p.sharing.audience !== null]);
       p.sharing.audience?.people.forEach((x) => push('email_sharing_audience', [id, s.people[x], null]));
@@ -58,7 +61,9 @@ function collect(org: ModelOrg, rows: Rows): StoredOrg {
   s.groups.forEach((id, g) => push('groups', [id, s.orgId, `Group ${g}`]));
   org.records.forEach((r, i) => {
     const id = s.records[i] as string;
-    push('records', [id, s.orgId, r.type, s.people[r.owner], `Record ${i}`, r.type === 'deal' ? 'open' : null]);
+    const account = r.account === null || r.account === undefined ? null : s.records[r.account];
+    push('records', [id, s.orgId, r.type, s.people[r.owner], `Record ${i}`, r.type === 'deal' ? 'open' : null, account]);
+    r.contacts?.forEach((c) => push('deal_contacts', [id, s.records[c]]));
     r.addresses.forEach((a, k) => push('record_emails', [s.orgId, a, r.type, id, k === 0]));
     r.sharedPeople.forEach((p) => push('record_shares', [id, s.people[p], null]));
     r.sharedGroups.forEach((g) => push('record_shares', [id, null, s.groups[g]]));
@@ -67,7 +72,11 @@ function collect(org: ModelOrg, rows: Rows): StoredOrg {
   org.messages.forEach((m, i) => {
     const id = s.messages[i] as string;
     const at = new Date(Date.UTC(2026, 0, 1) + i * 60_000);
-    push('messages', [id, s.orgId, s.accounts[m.owner], s.threadOf[i], `k:${id}`, at, ZERO_HASH, m.sentFromShoal, `Subject m${i}`, `snippet m${i}`, `body token m${i}`, m.participants[0]]);
+    const to = m.participants.slice(1).map((address) => ({ address, name: null }));
+    push('messages', [
+      id, s.orgId, s.accounts[m.owner], s.threadOf[i], `k:${id}`, at, ZERO_HASH, m.sentFromShoal, `Subject m${i}`, `snippet m${i}`, `body token m${i}`,
+      m.participants[0], JSON.stringify(to), m.inbound ? 'inbound' : 'outbound', m.seen ?? false,
+    ]);
     m.participants.forEach((a, k) => push('message_participants', [id, a, k === 0 ? 'from' : 'to']));
   });
   // A thread carries its first message's subject, which the viewer of a later message may not be allowed to read.
@@ -85,12 +94,13 @@ const TABLES: [string, string[]][] = [
   ['mail_account_addresses', ['account_id', 'address', 'is_default']],
   ['email_sharing', ['user_id', 'org_id', 'mode', 'excluded_domains::text[]', 'restricted']],
   ['email_sharing_audience', ['owner_id', 'user_id', 'group_id']],
-  ['records', ['id', 'org_id', 'type', 'owner_id', 'name', 'stage']],
+  ['records', ['id', 'org_id', 'type', 'owner_id', 'name', 'stage', 'account_id']],
+  ['deal_contacts', ['deal_id', 'contact_id']],
   ['record_emails', ['org_id', 'address', 'record_type', 'record_id', 'is_primary']],
   ['record_shares', ['record_id', 'user_id', 'group_id']],
   ['email_share_flags', ['owner_id', 'record_id', 'shared', 'hlc']],
   ['threads', ['id', 'org_id', 'subject']],
-  ['messages', ['id', 'org_id', 'account_id', 'thread_id', 'message_key', 'received_at', 'raw_sha256', 'sent_from_shoal', 'subject', 'snippet', 'text_body', 'from_address']],
+  ['messages', ['id', 'org_id', 'account_id', 'thread_id', 'message_key', 'received_at', 'raw_sha256', 'sent_from_shoal', 'subject', 'snippet', 'text_body', 'from_address', 'to_addresses::text::jsonb', 'direction', 'seen']],
   ['message_participants', ['message_id', 'address', 'role']],
 ];
 

@@ -13,7 +13,7 @@
  * access some linked record the owner flagged, chosen the owner's audience
  * (everyone when unrestricted).
  */
-import { ownAddress, type ModelOrg, type ModelMessage, type ModelRecord } from './visibility-model';
+import { ownAddresses, type ModelOrg, type ModelMessage, type ModelRecord } from './visibility-model';
 
 type People = Set<number>;
 
@@ -56,7 +56,9 @@ function isExcluded(address: string, domains: string[]): boolean {
 
 /** Everyone (by index) who may see `message`. */
 export function oracleAudience(org: ModelOrg, message: ModelMessage): People {
-  const others = message.participants.filter((a) => a !== ownAddress(message.owner));
+  // Roles and the message's direction play no part: the issue's rules never mention them.
+  const own = ownAddresses(org, message.owner);
+  const others = message.participants.filter((a) => !own.includes(a));
   const linked = org.records.map((r, i) => ({ r, i })).filter(({ r }) => r.addresses.some((a) => others.includes(a)));
   const a = union(linked.map(({ r }) => accessors(org, r)));
   const out = new Set<number>([message.owner]);

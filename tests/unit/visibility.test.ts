@@ -2,30 +2,45 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Visibility } from '../../sync/visibility';
 import { oracleAudience } from '../helpers/visibility-oracle';
-import { DOMAINS, orgArb, personId, toVisibilityMessage, toVisibilityOrg, type ModelOrg } from '../helpers/visibility-model';
+import { DOMAINS, orgArb, ownAddress, personId, toVisibilityMessage, toVisibilityOrg, type ModelOrg, type ModelPerson } from '../helpers/visibility-model';
 
 /** Organizations per property; CI runs the issue's full 10,000. */
 const orgs = Number(process.env.VISIBILITY_ORGS ?? 300);
 
-interface Pin {
-  seed: number;
-  path: string;
+/** A failure found earlier: the value fast-check printed as its counterexample, replayed before every run. */
+interface Pin<T> {
+  example: T;
   why: string;
 }
 
 /**
- * Runs a property over `runs` random cases, then replays pinned failures.
- * fast-check prints the seed and path of a failure; pin it here with why.
+ * Runs a property over `runs` random cases after the pinned ones. fast-check
+ * prints the seed and the counterexample of a failure; pin the counterexample
+ * here with why (a value, unlike a seed, survives changes to the generators).
  */
-function assertWithPins<T>(arb: fc.Arbitrary<T>, predicate: (value: T) => void, runs: number, pins: readonly Pin[] = []): void {
-  fc.assert(fc.property(arb, predicate), { numRuns: runs });
-  for (const pin of pins) {
-    fc.assert(fc.property(arb, predicate), { seed: pin.seed, path: pin.path, numRuns: 1 });
-  }
+function assertWithPins<T>(arb: fc.Arbitrary<T>, predicate: (value: T) => void, runs: number, pins: readonly Pin<T>[] = []): void {
+  fc.assert(fc.property(arb, predicate), { numRuns: runs, examples: pins.map((p): [T] => [p.example]) });
 }
 
-/** A Public mailbox with excluded domains once widened on the way to Custom (exclusions applied to Public only). */
-const PUBLIC_TO_CUSTOM_PINS: Pin[] = [{ seed: 1802602484, path: '68:326', why: 'excluded domains must hold in Custom too' }];
+const person = (sharing: ModelPerson['sharing'], manager: number | null = null): ModelPerson => ({ manager, groups: [], sharing });
+
+/** Found at seed 1802602484: a Public mailbox with excluded domains once widened on the way to Custom (exclusions applied to Public only). */
+const PUBLIC_TO_CUSTOM_PINS: Pin<{ org: ModelOrg; person: number }>[] = [
+  {
+    why: 'excluded domains must hold in Custom too',
+    example: {
+      person: 0,
+      org: {
+        recordAccess: 'public',
+        people: [person({ mode: 'public', excluded: ['acme.com'], audience: null }), person(null)],
+        groupCount: 0,
+        records: [{ type: 'contact', owner: 0, addresses: ['ann@acme.com'], sharedPeople: [], sharedGroups: [] }],
+        flags: [[0, 0, true]],
+        messages: [{ owner: 0, sentFromShoal: false, participants: [ownAddress(0), 'ann@acme.com'] }],
+      },
+    },
+  },
+];
 
 /** People (by index) who see the message, per the module. */
 function moduleAudience(org: ModelOrg, index: number): Set<number> {
@@ -114,6 +129,41 @@ describe('tightening never adds visibility (metamorphic)', () => {
       fc.property(withPerson, ({ org, person }) => {
         const people = org.people.map((p, i) => (i === person ? { ...p, manager: null } : p));
         neverWidens(org, { ...org, people });
+      }),
+      { numRuns: runs },
+    );
+  });
+
+  it('choosing an audience, or narrowing a chosen one', () => {
+    fc.assert(
+      fc.property(withPerson, fc.nat(), ({ org, person }, n) => {
+        const people = org.people.map((p, i) => {
+          if (i !== person) {
+            return p;
+          }
+          const sharing = p.sharing ?? { mode: 'custom' as const, excluded: [], audience: null };
+          const audience = sharing.audience ?? { people: org.people.map((_, k) => k), groups: [] };
+          // Drop one chosen person or group (by n), keep the rest.
+          const chosen = [...audience.people.map((x) => ['p', x] as const), ...audience.groups.map((x) => ['g', x] as const)];
+          const drop = chosen[n % Math.max(1, chosen.length)];
+          const narrowed = {
+            people: audience.people.filter((x) => !(drop?.[0] === 'p' && drop[1] === x)),
+            groups: audience.groups.filter((x) => !(drop?.[0] === 'g' && drop[1] === x)),
+          };
+          return { ...p, sharing: { ...sharing, audience: narrowed } };
+        });
+        neverWidens(org, { ...org, people });
+      }),
+      { numRuns: runs },
+    );
+  });
+
+  it('record access Public → Private, and removing a record share', () => {
+    fc.assert(
+      fc.property(orgArb(), fc.nat(), (org, n) => {
+        neverWidens(org, { ...org, recordAccess: 'private' });
+        const records = org.records.map((r, i) => (i === n % Math.max(1, org.records.length) ? { ...r, sharedPeople: r.sharedPeople.slice(1), sharedGroups: r.sharedGroups.slice(1) } : r));
+        neverWidens(org, { ...org, records });
       }),
       { numRuns: runs },
     );
