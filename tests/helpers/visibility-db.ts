@@ -45,7 +45,7 @@ function collect(org: ModelOrg, rows: Rows): StoredOrg {
   push('organizations', [s.orgId, 'Model org', org.recordAccess]);
   org.people.forEach((p, i) => {
     const id = s.people[i] as string;
-    push('users', [id, s.orgId, `${id}@people.test`, `Person ${i}`, 'x', p.role ?? 'rep', p.manager === null ? null : s.people[p.manager]]);
+    push('users', [id, s.orgId, `${id}@people.test`, p.name ?? `Person ${i}`, 'x', p.role ?? 'rep', p.manager === null ? null : s.people[p.manager]]);
     p.groups.forEach((g) => push('group_members', [s.groups[g], id]));
     push('mail_accounts', [s.accounts[i], s.orgId, id, 'Mailbox', ownAddress(i), 'custom', 'imap.test', 993, 'tls', 'u', 'smtp.test', 465, 'tls', 'u', 'password', 'k', 's']);
     push('mail_account_addresses', [s.accounts[i], ownAddress(i), true]);
@@ -62,7 +62,7 @@ function collect(org: ModelOrg, rows: Rows): StoredOrg {
   org.records.forEach((r, i) => {
     const id = s.records[i] as string;
     const account = r.account === null || r.account === undefined ? null : s.records[r.account];
-    push('records', [id, s.orgId, r.type, s.people[r.owner], `Record ${i}`, r.type === 'deal' ? 'open' : null, account]);
+    push('records', [id, s.orgId, r.type, s.people[r.owner], r.name ?? `Record ${i}`, r.type === 'deal' ? 'open' : null, account]);
     r.contacts?.forEach((c) => push('deal_contacts', [id, s.records[c]]));
     r.addresses.forEach((a, k) => push('record_emails', [s.orgId, a, r.type, id, k === 0]));
     r.sharedPeople.forEach((p) => push('record_shares', [id, s.people[p], null]));

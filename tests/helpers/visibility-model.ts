@@ -23,6 +23,8 @@ export interface ModelPerson {
   role?: Role;
   /** Whether the person's mailbox also receives at `aliasAddress(person)`, which is then their own address too. */
   alias?: boolean;
+  /** For named scenarios; `Person <index>` when stored otherwise. */
+  name?: string;
 }
 
 export interface ModelRecord {
@@ -35,6 +37,8 @@ export interface ModelRecord {
   account?: number | null;
   /** A deal's contacts (contact records' indexes). */
   contacts?: number[];
+  /** For named scenarios; `Record <index>` when stored otherwise. */
+  name?: string;
 }
 
 export interface ModelMessage {
