@@ -89,6 +89,8 @@ export class SyncDocHost implements DocHost {
         compactTailRatio: this.options.compactTailRatio,
         compactMinBytes: this.options.compactMinBytes,
         compactDelayMs: this.options.compactDelayMs,
+        rebuildRatio: this.options.rebuildRatio,
+        rebuildMinBytes: this.options.rebuildMinBytes,
         appender: new AppendBatcher(deps.db),
         hooks: {
           notify: (userId, update, origin) => this.listeners.notify(userId, update, origin),

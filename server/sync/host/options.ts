@@ -18,6 +18,15 @@ export interface DocHostOptions {
   compactMinBytes: number;
   /** An outgrown tail is folded this long after (plus up to as much jitter), off the write path. */
   compactDelayMs: number;
+  /**
+   * Rebuild a document under a new epoch once a fold's snapshot passes this
+   * multiple of a fresh encoding of its content (overwrites leave deleted
+   * items nothing else removes): with the tail's share on top, what is
+   * stored stays under about (1 + compactTailRatio) × this × fresh.
+   */
+  rebuildRatio: number;
+  /** …and only when the snapshot is this many bytes over the fresh size, so small documents never churn. */
+  rebuildMinBytes: number;
   /** Documents kept in memory at most; beyond, the least recently used without subscribers go. */
   maxResident: number;
   /** A document without subscribers unused this long leaves memory. */
@@ -37,6 +46,8 @@ export const DOC_HOST_DEFAULTS: DocHostOptions = {
   compactTailRatio: 0.25,
   compactMinBytes: 32 * 1024,
   compactDelayMs: 2_000,
+  rebuildRatio: 1.5,
+  rebuildMinBytes: 64 * 1024,
   maxResident: 2_000,
   idleMs: 10 * 60_000,
   sweepMs: 5_000,

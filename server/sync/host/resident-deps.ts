@@ -36,6 +36,8 @@ export interface ResidentDeps {
   compactTailRatio: number;
   compactMinBytes: number;
   compactDelayMs: number;
+  rebuildRatio: number;
+  rebuildMinBytes: number;
   /** Stores server writes of many documents together. */
   appender?: AppendBatcher;
 }

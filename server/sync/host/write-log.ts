@@ -112,21 +112,26 @@ export class WriteLog {
     return this.tail.bytes > Math.max(this.limits.compactMinBytes, this.snapshotBytes * this.limits.compactTailRatio);
   }
 
-  /** Replaces the tail up to `lastSeq` by a snapshot when due (or `outgrown`); a failure only leaves the tail as it is. */
-  async compactIfDue(lease: DocLease, snapshot: () => Uint8Array, lost: OnLost, log: Logger, outgrown = false): Promise<void> {
+  /**
+   * Replaces the tail up to `lastSeq` by a snapshot when due (or `outgrown`);
+   * a failure only leaves the tail as it is.
+   * @returns the new snapshot's size, or null when nothing was folded.
+   */
+  async compactIfDue(lease: DocLease, snapshot: () => Uint8Array, lost: OnLost, log: Logger, outgrown = false): Promise<number | null> {
     if (!this.compactionDue && !(outgrown && this.pending === 0 && this.outgrown)) {
-      return;
+      return null;
     }
     try {
       const bytes = snapshot();
       if (await compactSyncDoc(this.db, { userId: this.userId, writer: lease.token, snapshot: bytes, seq: this.lastSeq })) {
         this.tail = { count: 0, bytes: 0 };
         this.snapshotBytes = bytes.length;
-        return;
+        return bytes.length;
       }
       lost('fenced out by another writer');
     } catch (error) {
       log.warn({ err: error, userId: this.userId }, 'sync compaction failed; the tail stays');
     }
+    return null;
   }
 }

@@ -1,0 +1,138 @@
+/**
+ * @module server/sync/host/doc-upkeep
+ * Keeps a written document's storage near its content. The tail is folded
+ * into a new snapshot when it is due (at once) or has outgrown its share of
+ * the snapshot (a little later, off the write path). Each fold also checks
+ * the new snapshot against what a fresh build would encode to: overwrites
+ * leave deleted items no fold removes, so once the snapshot passes
+ * `rebuildRatio` × that size the document is rebuilt from canonical state
+ * under a new epoch (its sockets reset, keeping their unsent edits).
+ */
+import type { Logger } from 'pino';
+import * as Y from 'yjs';
+import type { AppendBatcher } from './append-batcher';
+import type { LoadedDoc } from './doc-store';
+import { bloated, freshSize, type RebuildLimits } from './fresh-size';
+import type { DocLease } from './leases';
+import type { CompactionLimits, WriteLog } from './write-log';
+
+/** The resident as its upkeep sees it. */
+export interface UpkeepTarget {
+  readonly userId: string;
+  readonly doc: Y.Doc;
+  readonly lease: DocLease | null;
+  isWriter(): boolean;
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  drop(reason: string): void;
+  rebuild(): Promise<void>;
+}
+
+export interface UpkeepDeps extends CompactionLimits, RebuildLimits {
+  log: Logger;
+  appender?: AppendBatcher;
+}
+
+export class DocUpkeep {
+  /** Encoded size of a fresh build of the content, as last measured (null: not yet, e.g. loaded from Postgres). */
+  private fresh: number | null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private rebuilding = false;
+  private stopped = false;
+
+  constructor(
+    private readonly target: UpkeepTarget,
+    private readonly log: WriteLog,
+    private readonly deps: UpkeepDeps,
+    loaded: LoadedDoc,
+  ) {
+    this.fresh = freshOf(loaded);
+  }
+
+  /** The document was replaced or taken over with `loaded`. */
+  reset(loaded: LoadedDoc): void {
+    this.fresh = freshOf(loaded);
+  }
+
+  /** A rebuild stored a fresh snapshot of `bytes`. */
+  rebuilt(bytes: number): void {
+    this.fresh = bytes;
+  }
+
+  /** After each queued append: folds a due tail in the document's queue. */
+  afterEnqueue(): void {
+    void this.target.exclusive(() => this.compactIfDue());
+  }
+
+  /** After each stored append: an outgrown tail is folded a little later. */
+  afterStore(): void {
+    if (this.log.outgrown && !this.timer && !this.stopped) {
+      this.schedule();
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+
+  /** Folds an outgrown tail later, and only once no other document's updates wait to be stored (they go first). */
+  private schedule(): void {
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.deps.appender?.busy && this.target.isWriter()) {
+        this.schedule();
+        return;
+      }
+      void this.target.exclusive(() => this.compactIfDue(true));
+    }, this.deps.compactDelayMs * (1 + Math.random()));
+    this.timer.unref();
+  }
+
+  private async compactIfDue(outgrown = false): Promise<void> {
+    const lease = this.target.lease;
+    if (!lease || !this.target.isWriter()) {
+      return;
+    }
+    const bytes = await this.log.compactIfDue(lease, () => Y.encodeStateAsUpdate(this.target.doc), (reason) => this.target.drop(reason), this.deps.log, outgrown);
+    if (bytes !== null) {
+      this.check(bytes);
+    }
+  }
+
+  /** Runs in the document's queue, right after a fold: the Y.Doc holds exactly the snapshot just stored. */
+  private check(snapshotBytes: number): void {
+    if (this.rebuilding || this.stopped || (this.fresh !== null && !bloated(snapshotBytes, this.fresh, this.deps))) {
+      return;
+    }
+    // Measured again: the content itself may have grown since the last measure.
+    this.fresh = freshSize(this.target.doc);
+    if (!bloated(snapshotBytes, this.fresh, this.deps)) {
+      return;
+    }
+    this.rebuilding = true;
+    const fresh = this.fresh;
+    // Not awaited here: a rebuild waits for this queue to drain.
+    setTimeout(() => void this.rebuild(snapshotBytes, fresh), 0).unref();
+  }
+
+  private async rebuild(snapshotBytes: number, fresh: number): Promise<void> {
+    try {
+      if (this.target.isWriter() && !this.stopped) {
+        await this.target.rebuild();
+        this.deps.log.info({ userId: this.target.userId, snapshotBytes, freshBytes: fresh, rebuiltBytes: this.fresh }, 'sync document rebuilt under a new epoch (stored size outgrew its content)');
+      }
+    } catch (error) {
+      // The lease moved, or the build failed: the next fold checks again.
+      this.deps.log.warn({ err: error, userId: this.target.userId }, 'sync rebuild of an outgrown document failed');
+    } finally {
+      this.rebuilding = false;
+    }
+  }
+}
+
+function freshOf(loaded: LoadedDoc): number | null {
+  return loaded.built && loaded.snapshotBytes !== undefined ? loaded.snapshotBytes : null;
+}
