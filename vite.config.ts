@@ -35,6 +35,8 @@ export default defineConfig({
         },
       },
       {
+        // The automatic-rebuild suite drives the app's SyncSession against the real server.
+        resolve: { alias: { $sync: fileURLToPath(new URL('./sync', import.meta.url)) } },
         test: {
           name: 'integration',
           include: ['tests/integration/**/*.test.ts'],

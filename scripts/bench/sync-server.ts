@@ -20,7 +20,7 @@ import { SESSION_COOKIE } from '../../server/auth/cookie';
 import { loadConfig } from '../../server/env';
 import { createLogger } from '../../server/logger';
 import { loadKeyring } from '../../server/secrets/keyring';
-import { createDocHost, type SyncDocHost } from '../../server/sync/host';
+import { createDocHost, type DocHostOptions, type SyncDocHost } from '../../server/sync/host';
 import { createEditPolicy } from '../../server/sync/policy/edit-policy';
 import type { AppliedChange } from '../../server/sync/policy/types';
 import { createProjection, startChangeFeed, type ChangeFeed, type ChangeSink } from '../../server/sync/projection';
@@ -78,8 +78,8 @@ function listen(fetch: Parameters<typeof serve>[0]['fetch']): Promise<ServerType
 
 const randomKey = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64');
 
-/** Starts Shoal's app with the sync engine over `db` on 127.0.0.1 (a free port). */
-export async function startShoal(db: Db): Promise<BenchServer> {
+/** Starts Shoal's app with the sync engine over `db` on 127.0.0.1 (a free port); `host` tunes the document host (tests). */
+export async function startShoal(db: Db, host: Partial<DocHostOptions> = {}): Promise<BenchServer> {
   const config = loadConfig({ NODE_ENV: 'production', ORIGIN: BENCH_ORIGIN, APP_DIR: '/nonexistent', MAIL_KEKS: `k1:${randomKey()}`, MESSAGE_ID_KEY: randomKey() });
   const log = createLogger('silent');
   const timings: ServerTimings = { reviews: [], receives: [] };
@@ -93,11 +93,11 @@ export async function startShoal(db: Db): Promise<BenchServer> {
     onApplied: (changes: AppliedChange[]) => changes.forEach((change) => sink?.publish(change)),
   });
   const policy: EditPolicy = { review: (...args) => timed(timings.reviews, () => inner.review(...args)) };
-  const host = await createDocHost({ db, log, policy, build: projection.build, refresh: projection.build });
-  const { changes, feed } = startChangeFeed({ db, log, projection, host });
+  const docHost = await createDocHost({ db, log, policy, build: projection.build, refresh: projection.build, options: host });
+  const { changes, feed } = startChangeFeed({ db, log, projection, host: docHost });
   sink = changes;
-  const { sessionBus, presenceRelay } = transportLinks(host.bus, log);
-  const sync = createSyncTransport({ docHost: timedHost(host, timings.receives), sessionBus, presenceRelay, log });
+  const { sessionBus, presenceRelay } = transportLinks(docHost.bus, log);
+  const sync = createSyncTransport({ docHost: timedHost(docHost, timings.receives), sessionBus, presenceRelay, log });
   const keyring = await loadKeyring(config);
   const now = () => new Date();
   const app = createApp({ db, config, log, keyring, now, sessionEvents: sessionEventsOn(sessionBus), sync, changes });
@@ -106,14 +106,14 @@ export async function startShoal(db: Db): Promise<BenchServer> {
   const { port } = server.address() as AddressInfo;
   return {
     syncUrl: `ws://127.0.0.1:${port}/sync`,
-    host,
+    host: docHost,
     projection,
     feed,
     timings,
     async stop() {
       await sync.close();
       await feed.close();
-      await host.close();
+      await docHost.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
