@@ -102,6 +102,22 @@ export async function addressHasRecord(q: Queryable, orgId: string, address: str
   return rows[0]?.found ?? false;
 }
 
+/**
+ * The country the organization already knows for a mail domain: that of an
+ * account with an address on it, else of a lead or contact on it (the most
+ * recently updated first). Null when no record on the domain has a country.
+ */
+export async function knownCountryOfDomain(q: Queryable, orgId: string, domain: string): Promise<string | null> {
+  const rows = await q.query<{ country: string }>(
+    `select r.country from record_emails re join records r on r.id = re.record_id
+     where re.org_id = $1 and split_part(re.address, '@', 2) = $2 and r.country is not null
+     order by (r.type = 'account') desc, r.updated_at desc, r.id
+     limit 1`,
+    [orgId, domain],
+  );
+  return rows[0]?.country ?? null;
+}
+
 export interface ConvertibleMessage {
   orgId: string;
   direction: 'inbound' | 'outbound';

@@ -12,12 +12,17 @@
  *
  * Only mail received after the rule was created counts: a new rule must not
  * turn years of backfilled history into leads.
+ *
+ * The sender's country (for the record and for routing by country) is the
+ * one the organization's records on the sender's domain have, else the
+ * domain's country-code TLD.
  */
 import type { Logger } from 'pino';
 import { listEnabledConversionRules, recordRuleFired, type ConversionRuleRow } from '../../db/queries/conversion-rules';
-import { addressHasRecord, insertConvertedRecord } from '../../db/queries/conversions';
-import type { Db } from '../../db/types';
-import { guessPerson } from '../../sync/conversion-guess';
+import { addressHasRecord, insertConvertedRecord, knownCountryOfDomain } from '../../db/queries/conversions';
+import type { Db, Queryable } from '../../db/types';
+import { guessPerson, isFreeMailDomain } from '../../sync/conversion-guess';
+import { domainOf } from '../../sync/sharing';
 import { matchesCriteria, type RuleMessage } from '../../sync/conversion-rules';
 import { recordIdFor } from '../../sync/uuidv5';
 import { createLogger } from '../logger';
@@ -82,6 +87,16 @@ async function candidates(db: Db, batch: StoredBatch): Promise<Candidate[]> {
   );
 }
 
+/**
+ * A country better than the ccTLD's: the one the organization's records on
+ * the sender's business domain have (a .com customer whose account is in
+ * France is French). A consumer domain says nothing about its users.
+ */
+async function knownCountry(q: Queryable, orgId: string, address: string): Promise<string | null> {
+  const domain = domainOf(address);
+  return isFreeMailDomain(domain) ? null : knownCountryOfDomain(q, orgId, domain);
+}
+
 /** Thrown inside the transaction to undo a round-robin slot when no record was created. */
 class NotCreated extends Error {}
 
@@ -95,7 +110,8 @@ async function fire(db: Db, rule: ConversionRuleRow, m: Candidate): Promise<Outc
         return 'exists';
       }
       const guess = guessPerson(m.from, m.fromName);
-      const ownerId = await pickOwner(tx, rule, guess.country);
+      const country = (await knownCountry(tx, m.orgId, m.from)) ?? guess.country;
+      const ownerId = await pickOwner(tx, rule, country);
       if (!ownerId) {
         return 'no_owner';
       }
@@ -105,6 +121,7 @@ async function fire(db: Db, rule: ConversionRuleRow, m: Candidate): Promise<Outc
         type: rule.recordType,
         ownerId,
         ...guess,
+        country,
         source: 'rule',
         createdBy: null,
         address: m.from,

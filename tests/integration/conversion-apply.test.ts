@@ -188,6 +188,39 @@ describe.each(driverCases())('conversion rules on arriving mail on $name', ({ na
     expect((await o.recordOf('b@societe.fr'))?.country).toBe('FR');
   });
 
+  it('takes the country the organization knows for the sender’s domain before the ccTLD, never from free mail', async () => {
+    const o = await org();
+    const [fleur, greta, fallback] = [await o.person('rep', 'Fleur'), await o.person('rep', 'Greta'), await o.person('rep', 'Fallon')];
+    const known = async (type: string, name: string, email: string, country: string) =>
+      expect((await api.post('/api/records', { type, name, primaryEmail: email, country }, { cookie: o.admin.cookie })).status).toBe(201);
+    await known('account', 'Big Corp', 'info@bigcorp.com', 'FR');
+    await known('contact', 'Old Contact', 'someone@bigcorp.com', 'DE');
+    await known('account', 'Firma', 'info@firma.de', 'FR');
+    await known('contact', 'Gmail User', 'friend@gmail.com', 'FR');
+    await o.rule({
+      criteria: { subjectContains: ['hello'] },
+      ownerStrategy: {
+        kind: 'country',
+        routes: [
+          { country: 'FR', target: { kind: 'person', userId: fleur } },
+          { country: 'DE', target: { kind: 'person', userId: greta } },
+        ],
+        fallbackUserId: fallback,
+      },
+    });
+    const mails = ['buyer@bigcorp.com', 'einkauf@firma.de', 'a@unknown.de', 'b@gmail.com', 'c@unknown.com'].map((from) => ({ from, subject: 'Hello' }));
+    await o.arrive(mails);
+    const made = await Promise.all(mails.map(async (m) => (await o.recordOf(m.from)) ?? { ownerId: null, country: null }));
+    // The account's country beats a contact's and the ccTLD; a free-mail domain says nothing, so gmail falls back.
+    expect(made.map((r) => [r.ownerId, r.country])).toEqual([
+      [fleur, 'FR'],
+      [fleur, 'FR'],
+      [greta, 'DE'],
+      [fallback, null],
+      [fallback, null],
+    ]);
+  });
+
   it('leaves senders alone who already are a record, outbound mail, and mail from before the rule', async () => {
     const o = await org();
     const accountId = crypto.randomUUID();
