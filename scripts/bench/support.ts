@@ -73,6 +73,11 @@ function threadTimes(): Map<number, number> {
   return new Map(tids.map((tid) => [tid, cpuSeconds(`/proc/self/task/${tid}/stat`)]));
 }
 
+/** The process's threads now: taken before any worker starts, the main thread and V8's and libuv's. */
+export function processThreads(): Set<number> {
+  return new Set(threadTimes().keys());
+}
+
 /** CPU seconds of one phase, by where they were spent. */
 export interface CpuSplit {
   /** The main thread: IMAP, threading, building rows, the database protocol. */
@@ -84,7 +89,7 @@ export interface CpuSplit {
    * libuv's thread pool.
    */
   helpers: number;
-  /** Threads started during the phase: the parse worker (and its module loader). */
+  /** Threads started during the phase, or after `platform` was taken: the parse worker (and its module loader). */
   started: number;
   /** The Postgres backends serving the bench database. */
   postgres: number;
@@ -95,7 +100,7 @@ export interface CpuSplit {
  * bench database (Linux /proc; a backend opened during the phase counts
  * from its start). Dovecot and the kernel's own work are not included.
  */
-export async function cpuMeter(db: Db): Promise<{ stop(): Promise<CpuSplit> }> {
+export async function cpuMeter(db: Db, platform: ReadonlySet<number> = processThreads()): Promise<{ stop(): Promise<CpuSplit> }> {
   const backends = async () => {
     if (db.driver !== 'postgres') {
       return new Map<number, number>();
@@ -111,7 +116,7 @@ export async function cpuMeter(db: Db): Promise<{ stop(): Promise<CpuSplit> }> {
       const split: CpuSplit = { main: 0, helpers: 0, started: 0, postgres: 0 };
       for (const [tid, seconds] of threads) {
         const spent = seconds - (threadsBefore.get(tid) ?? 0);
-        const kind = tid === process.pid ? 'main' : threadsBefore.has(tid) ? 'helpers' : 'started';
+        const kind = tid === process.pid ? 'main' : platform.has(tid) ? 'helpers' : 'started';
         split[kind] += spent;
       }
       for (const [pid, seconds] of await backends()) {
