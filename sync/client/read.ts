@@ -3,7 +3,9 @@
  * Typed reads of a person's document (layout in sync/doc/schema). Values are
  * JSON the server wrote, so reads are defensive: an editable field whose
  * value does not pass the schema's check reads as its default rather than
- * handing the UI a shape it does not expect.
+ * handing the UI a shape it does not expect, and a stored thread is decoded
+ * (sync/doc/thread-codec) into the summary the UI reads, or skipped when it
+ * is not one (a copy of an older layout, until the server's sync replaces it).
  */
 import type * as Y from 'yjs';
 import {
@@ -22,7 +24,11 @@ import {
   type Stamped,
   type ThreadDoc,
   type ThreadField,
+  type ThreadSummary,
 } from '../doc/schema';
+import { decodeThread, refLookup, type RefLookup } from '../doc/thread-codec';
+
+export { refLookup, type RefLookup };
 
 /** The value type of each root map. */
 export interface MapValues {
@@ -39,7 +45,7 @@ export interface MapValues {
 export type MapKey = keyof MapValues;
 
 /** A thread as the inbox shows it: the server's summary and its editable fields, defaults filled in. */
-export interface ThreadView extends ThreadDoc {
+export interface ThreadView extends ThreadSummary {
   id: string;
   fields: FieldValues;
   /** The stamp of the person's own read/unread write, or null when they never set it (unread then follows the mail). */
@@ -102,10 +108,13 @@ export function readFields(doc: Y.Doc, threadId: string): FieldValues {
   return values as unknown as FieldValues;
 }
 
-/** A thread with its fields, or null when the document does not hold it (never seen, or no longer visible). */
-export function readThread(doc: Y.Doc, threadId: string): ThreadView | null {
-  const summary = rootMap(doc, 'threads').get(threadId);
-  if (typeof summary !== 'object' || summary === null) {
+/**
+ * A thread with its fields, or null when the document does not hold it (never seen, or no longer visible).
+ * @param lookup the document's refs; pass one when reading many threads of the same state.
+ */
+export function readThread(doc: Y.Doc, threadId: string, lookup: RefLookup = refLookup(doc)): ThreadView | null {
+  const summary = decodeThread(rootMap(doc, 'threads').get(threadId), lookup);
+  if (summary === null) {
     return null;
   }
   return { ...summary, id: threadId, fields: readFields(doc, threadId), readHlc: readStampedField(doc, threadId, 'read')?.hlc ?? null };
@@ -122,8 +131,9 @@ export function compareThreads(a: ThreadView, b: ThreadView): number {
 /** Every thread of the document, newest activity first. */
 export function readThreads(doc: Y.Doc): ThreadView[] {
   const list: ThreadView[] = [];
+  const lookup = refLookup(doc);
   for (const id of rootMap(doc, 'threads').keys()) {
-    const thread = readThread(doc, id);
+    const thread = readThread(doc, id, lookup);
     if (thread !== null) {
       list.push(thread);
     }

@@ -7,7 +7,7 @@
  */
 import type * as Y from 'yjs';
 import { MAPS, parseFieldKey } from '../doc/schema';
-import { changedKeys, compareThreads, readEntries, readThread, type MapKey, type MapValues, type ThreadView } from './read';
+import { changedKeys, compareThreads, readEntries, readThread, refLookup, type MapKey, type MapValues, type ThreadView } from './read';
 
 export interface ThreadsChange {
   /** Every thread, newest activity first; a new array on every change. */
@@ -73,8 +73,9 @@ export class ThreadIndex {
   rebuild(): Set<string> {
     const ids = new Set([...this.#byId.keys(), ...this.#doc.getMap(MAPS.threads).keys()]);
     this.#byId = new Map();
+    const lookup = refLookup(this.#doc);
     for (const id of this.#doc.getMap(MAPS.threads).keys()) {
-      const thread = readThread(this.#doc, id);
+      const thread = readThread(this.#doc, id, lookup);
       if (thread !== null) {
         this.#byId.set(id, thread);
       }
@@ -90,6 +91,7 @@ export class ThreadIndex {
       return;
     }
     const next = this.#sorted.slice();
+    const lookup = refLookup(this.#doc);
     for (const id of ids) {
       const old = this.#byId.get(id);
       if (old !== undefined) {
@@ -97,7 +99,7 @@ export class ThreadIndex {
         next.splice(upperBound(next, old) - 1, 1);
         this.#byId.delete(id);
       }
-      const fresh = readThread(this.#doc, id);
+      const fresh = readThread(this.#doc, id, lookup);
       if (fresh !== null) {
         this.#byId.set(id, fresh);
         next.splice(upperBound(next, fresh), 0, fresh);

@@ -7,17 +7,18 @@
  * can decide the last writer.
  *
  *   meta          schema, epoch, userId (server)
- *   threads       threadId → ThreadDoc (server)
+ *   threads       threadId → ThreadDoc (server; compact, see ThreadDoc)
  *   fields        "threadId|field" → { v, hlc } (assignee, status, snoozeUntil, labels, read)
  *   shareFlags    recordId → { v: boolean, hlc } (the person's own mailbox)
  *   conversions   address → ConversionDoc (the person asks; the server answers)
- *   records       recordId → RecordDoc (server)
- *   people        userId → PersonDoc (server)
+ *   records       recordId → RecordDoc (server; `ref` is the record's number in this document)
+ *   people        userId → PersonDoc (server; `ref` likewise)
  *   notifications id → NotificationDoc (server)
  *   accounts      accountId → AccountDoc (server)
  */
 
-export const DOC_SCHEMA_VERSION = 1;
+/** 2: compact ThreadDoc with record and person refs (1: ThreadSummary as stored value). */
+export const DOC_SCHEMA_VERSION = 2;
 
 export const MAPS = {
   meta: 'meta',
@@ -67,20 +68,66 @@ export interface Stamped<T> {
 export const MAX_LABELS = 20;
 export const MAX_LABEL_LENGTH = 40;
 
-export interface ThreadDoc {
+export const THREAD_LANES = ['deals', 'contacts_leads', 'not_in_crm', 'colleagues'] as const;
+export type ThreadLaneValue = (typeof THREAD_LANES)[number];
+
+/** An address on a thread, with the name its sender gave (null when none). */
+export interface Party {
+  address: string;
+  name: string | null;
+}
+
+/**
+ * A thread as the inbox reads it (sync/doc/thread-codec.ts decodes ThreadDoc
+ * into this). `lastMessageAt` is ISO in whole seconds, as stored.
+ */
+export interface ThreadSummary {
   subject: string;
   snippet: string;
   lastMessageAt: string;
   messageCount: number;
   unreadCount: number;
-  from: { address: string; name: string | null } | null;
-  participants: { address: string; name: string | null }[];
+  from: Party | null;
+  participants: Party[];
   mailboxOwnerIds: string[];
   recordIds: string[];
-  lane: 'deals' | 'contacts_leads' | 'not_in_crm' | 'colleagues';
+  lane: ThreadLaneValue;
 }
 
+/** A participant as stored: the address, or `[address, name]` when it has a name. */
+export type StoredParty = string | [string, string];
+
+/**
+ * A thread as the document stores it. Short keys and no repeated ids: ids
+ * are what gzip cannot shrink, and a uuid repeated further back than
+ * deflate's 32 KB window costs its full 20 bytes each time.
+ *
+ *   s subject, n snippet, t last activity (epoch seconds), c messages, u unread
+ *   p participants; f the last sender: index into p, or the party itself when
+ *     it is not among them (p is capped), or null
+ *   o mailbox owners as people refs, r linked records as record refs
+ *   l lane
+ */
+export interface ThreadDoc {
+  s: string;
+  n: string;
+  t: number;
+  c: number;
+  u: number;
+  p: StoredParty[];
+  f: number | StoredParty | null;
+  o: number[];
+  r: number[];
+  l: ThreadLaneValue;
+}
+
+/**
+ * `ref`: a small number the server gives the record while the document holds
+ * it (threads refer to records by it); it stays while the record stays, and
+ * a number may be given again once nothing refers to it.
+ */
 export interface RecordDoc {
+  ref: number;
   type: 'lead' | 'contact' | 'account' | 'deal';
   name: string;
   company: string;
@@ -88,7 +135,9 @@ export interface RecordDoc {
   primaryEmail: string | null;
 }
 
+/** `ref`: the person's number in this document, as RecordDoc's (threads name mailbox owners by it). */
 export interface PersonDoc {
+  ref: number;
   name: string;
   email: string;
   role: 'admin' | 'manager' | 'rep';

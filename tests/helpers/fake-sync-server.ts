@@ -10,7 +10,8 @@
  */
 import * as Y from 'yjs';
 import { compareStamps, tryParseStamp } from '../../sync/hlc';
-import { checkFieldValue, isStamped, MAPS, parseFieldKey, type ConversionDoc, type MapName, type ThreadDoc } from '../../sync/doc/schema';
+import { checkFieldValue, DOC_SCHEMA_VERSION, isStamped, MAPS, parseFieldKey, type ConversionDoc, type MapName, type ThreadDoc, type ThreadSummary } from '../../sync/doc/schema';
+import { encodeThread } from '../../sync/doc/thread-codec';
 import { defineMaps } from '../../sync/client/epoch';
 import { changedKeys } from '../../sync/client/read';
 import { recordIdFor } from '../../sync/uuidv5';
@@ -66,8 +67,9 @@ function later(a: unknown, b: unknown): boolean {
   return left !== null && (right === null || compareStamps(left, right) > 0);
 }
 
-export function threadSummary(subject: string, lastMessageAt: string, extra: Partial<ThreadDoc> = {}): ThreadDoc {
-  return {
+/** A stored thread (no owners or records: the fake's documents hold no people or records to name). */
+export function threadSummary(subject: string, lastMessageAt: string, extra: Partial<ThreadSummary> = {}): ThreadDoc {
+  return encodeThread({
     subject,
     snippet: `About ${subject}`,
     lastMessageAt,
@@ -79,7 +81,7 @@ export function threadSummary(subject: string, lastMessageAt: string, extra: Par
     recordIds: [],
     lane: 'not_in_crm',
     ...extra,
-  };
+  }, { people: new Map(), records: new Map() });
 }
 
 export class FakeSyncServer {
@@ -123,7 +125,7 @@ export class FakeSyncServer {
       return this.threads.get(key);
     }
     if (map === MAPS.meta) {
-      return { schema: 1, epoch: this.#hosted(userId).epoch, userId }[key];
+      return { schema: DOC_SCHEMA_VERSION, epoch: this.#hosted(userId).epoch, userId }[key];
     }
     return this.canonical.get(this.#slot(userId, map, key));
   }

@@ -18,7 +18,7 @@ import { createLocalLeases } from '../../server/sync/host/leases';
 import { sweep } from '../../server/sync/host/maintenance';
 import type { DocHostOptions } from '../../server/sync/host/options';
 import type { EditPolicy } from '../../server/sync/types';
-import { MAPS } from '../../sync/doc/schema';
+import { DOC_SCHEMA_VERSION, MAPS } from '../../sync/doc/schema';
 import { driverCases, type TestDb } from '../helpers/db';
 import { author, clientIds, docJson, insertPeople, quietLog, recordingDb, recordingPolicy, TestClient, testBuilder, waitUntil, type RecordingDb } from '../helpers/sync-host';
 
@@ -72,7 +72,7 @@ describe.each(driverCases())('sync document host on $name', ({ create }) => {
     const [row] = await db.query<{ epoch: string; snapshot_seq: number; writer: string }>('select epoch, snapshot_seq, writer from sync_docs where user_id = $1', [userId]);
     expect(row?.epoch).toMatch(/^[0-9a-f-]{36}$/);
     expect(hosted.epoch).toBe(row?.epoch);
-    expect(hosted.doc.getMap(MAPS.meta).toJSON()).toEqual({ schema: 1, userId, epoch: row?.epoch });
+    expect(hosted.doc.getMap(MAPS.meta).toJSON()).toEqual({ schema: DOC_SCHEMA_VERSION, userId, epoch: row?.epoch });
     expect(hosted.doc.getMap(MAPS.threads).size).toBe(4);
     expect(await tailRows(userId)).toBe(0);
     expect(docJson(await storedDoc(userId))).toEqual(docJson(hosted.doc));

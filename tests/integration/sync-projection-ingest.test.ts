@@ -17,7 +17,8 @@ import { createLogger } from '../../server/logger';
 import { ChangeFeed } from '../../server/sync/projection/change-feed';
 import { createLocalChangeBus } from '../../server/sync/projection/changes';
 import { Projection } from '../../server/sync/projection/writer';
-import { MAPS, type AccountDoc, type NotificationDoc, type ThreadDoc } from '../../sync/doc/schema';
+import { MAPS, type AccountDoc, type NotificationDoc } from '../../sync/doc/schema';
+import { readSummaries } from '../../sync/doc/thread-codec';
 import { addPerson, client, createHarness, signUpAdmin, type Harness } from '../helpers/app';
 import { driverCases, type TestDb } from '../helpers/db';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../helpers/dovecot';
@@ -89,7 +90,7 @@ describe.runIf(dovecotAvailable()).each(driverCases())('ingest feeds the documen
   const threads = (id: string) => threadIdsOf(docs.open(id).doc).size;
   /** The summary of the thread that starts with order `n`, as a person's document shows it (undefined: not there). */
   const summary = (id: string, n: number) =>
-    ([...docs.open(id).doc.getMap(MAPS.threads).values()] as ThreadDoc[]).find((t) => t.subject === `Order question ${n}`);
+    [...readSummaries(docs.open(id).doc).values()].find((t) => t.subject === `Order question ${n}`);
 
   it('writes every synced thread into the owner’s and the teammate’s document', async () => {
     await waitFor('the initial sync in both documents', () => [threads(owner), threads(mate)], ([a, b]) => a === INITIAL && b === INITIAL, 60_000);

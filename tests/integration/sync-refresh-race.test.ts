@@ -73,7 +73,7 @@ describe.each(driverCases())('a refresh racing an acknowledged edit ($name)', ({
       db,
       log: quietLog,
       now: () => Date.now(),
-      canonicalValue: (hosted, map, key) => projection.canonicalValue(hosted.userId, map as never, key),
+      canonicalValue: (hosted, map, key) => projection.canonicalValue(hosted.userId, map as never, key, hosted.doc),
       // No fan-out: a stale write would be the last word, not corrected by the next refresh.
       onApplied: () => {},
     });

@@ -95,7 +95,7 @@ describe.each(driverCases())('undecided edits are retried on $name', ({ create }
   const engineParts = (policyDb: Db, wrap: (p: EditPolicy) => EditPolicy) => {
     const projection = createProjection(t.db, { syncWindowDays: 90, syncMaxThreads: 5000 });
     const policy = wrap(
-      createEditPolicy({ db: policyDb, log: quietLog, now: () => Date.now(), canonicalValue: (hosted, map, key) => projection.canonicalValue(hosted.userId, map as never, key) }),
+      createEditPolicy({ db: policyDb, log: quietLog, now: () => Date.now(), canonicalValue: (hosted, map, key) => projection.canonicalValue(hosted.userId, map as never, key, hosted.doc) }),
     );
     return { db: t.db, log: quietLog, build: projection.build, refresh: projection.build, policy, options: FAST };
   };

@@ -6,6 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAPS, type ThreadDoc } from '../../sync/doc/schema';
+import { threadSummary } from '../helpers/fake-sync-server';
 import type { PresenceState } from '../../sync/presence';
 import { addPerson, signUpAdmin } from '../helpers/app';
 import { driverCases, type TestDb } from '../helpers/db';
@@ -16,18 +17,7 @@ import { connectSyncClient, hostKinds, startSyncServer, type SyncClient, type Sy
 /** Long enough for a relay that should not happen to have happened. */
 const QUIET_MS = 300;
 
-const summary: ThreadDoc = {
-  subject: 'Spring order',
-  snippet: 'Hi',
-  lastMessageAt: '2026-11-23T09:00:00.000Z',
-  messageCount: 1,
-  unreadCount: 0,
-  from: null,
-  participants: [],
-  mailboxOwnerIds: [],
-  recordIds: [],
-  lane: 'deals',
-};
+const summary: ThreadDoc = threadSummary('Spring order', '2026-11-23T09:00:00.000Z', { snippet: 'Hi', unreadCount: 0, from: null, lane: 'deals' });
 
 interface Person {
   cookie: string;

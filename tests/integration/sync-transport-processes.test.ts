@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncDocHost } from '../../server/sync/host';
 import { MAPS, type ThreadDoc } from '../../sync/doc/schema';
+import { threadSummary } from '../helpers/fake-sync-server';
 import type { PresenceState } from '../../sync/presence';
 import { addPerson, signUpAdmin } from '../helpers/app';
 import { driverCases, type TestDb } from '../helpers/db';
@@ -21,18 +22,7 @@ const redisUrl = process.env.REDIS_URL;
 const links = [{ name: 'in-process hub', redis: false }, ...(prerequisite('Redis tier', redisUrl ? null : 'REDIS_URL is not set') ? [{ name: 'Redis', redis: true }] : [])];
 const cases = driverCases().flatMap((driver) => links.map((link) => ({ name: `${driver.name}, ${link.name}`, driver, link })));
 
-const summary: ThreadDoc = {
-  subject: 'Spring order',
-  snippet: 'Hi',
-  lastMessageAt: '2026-11-23T09:00:00.000Z',
-  messageCount: 1,
-  unreadCount: 0,
-  from: null,
-  participants: [],
-  mailboxOwnerIds: [],
-  recordIds: [],
-  lane: 'deals',
-};
+const summary: ThreadDoc = threadSummary('Spring order', '2026-11-23T09:00:00.000Z', { snippet: 'Hi', unreadCount: 0, from: null, lane: 'deals' });
 
 interface Person {
   cookie: string;

@@ -52,14 +52,14 @@ function thread(id: string, patch: Partial<Omit<ThreadView, 'fields'>> = {}, fie
   };
 }
 
-const person = (name: string, managerId: string | null, role: PersonDoc['role'] = 'rep'): PersonDoc => ({ name, email: `${name.toLowerCase()}@acme.test`, role, managerId, active: true });
+const person = (name: string, managerId: string | null, role: PersonDoc['role'] = 'rep'): PersonDoc => ({ ref: 1, name, email: `${name.toLowerCase()}@acme.test`, role, managerId, active: true });
 const PEOPLE = new Map<string, PersonDoc>([
   [ME, person('Mia Manager', null, 'manager')],
   [RITA, person('Rita Rep', ME)],
   [BOB, person('Bob Rep', RITA)],
   [CLEO, person('Cleo Other', null)],
 ]);
-const RECORDS = new Map<string, RecordDoc>([['r1', { type: 'deal', name: 'Globex 40 seats', company: 'Globex', ownerId: RITA, primaryEmail: null }]]);
+const RECORDS = new Map<string, RecordDoc>([['r1', { ref: 1, type: 'deal', name: 'Globex 40 seats', company: 'Globex', ownerId: RITA, primaryEmail: null }]]);
 const index = () => new SearchIndex({ people: PEOPLE, records: RECORDS });
 const run = (threads: ThreadView[], filter: Partial<InboxFilter>) =>
   filterThreads(threads, { ...DEFAULT_FILTER, ...filter }, { me: ME, now: NOW, index: index() }).map((t) => t.id);

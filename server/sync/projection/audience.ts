@@ -25,7 +25,8 @@ import {
 } from '../../../db/queries/projection-audience';
 import type { ViewerRow } from '../../../db/queries/projection';
 import type { Queryable } from '../../../db/types';
-import { MAPS, type ThreadDoc } from '../../../sync/doc/schema';
+import { MAPS } from '../../../sync/doc/schema';
+import { readSummaries } from '../../../sync/doc/thread-codec';
 import { docMap } from '../../../sync/doc/projection';
 import type { DomainChange } from './changes';
 import { FULL_SCOPE, mergeScopes, type RefreshScope } from './scope';
@@ -131,7 +132,7 @@ async function onRecord(ctx: AudienceContext, plan: ScopePlan, c: Extract<Domain
   const affected = new Set(await refreshThreads(ctx, plan, orgId, about));
   for (const id of people) {
     const doc = ctx.hosted.get(id)?.doc as Y.Doc;
-    const linked = [...docMap(doc, MAPS.threads).entries()].filter(([, t]) => (t as ThreadDoc).recordIds.includes(c.recordId)).map(([tid]) => tid);
+    const linked = [...readSummaries(doc)].filter(([, t]) => t.recordIds.includes(c.recordId)).map(([tid]) => tid);
     if (linked.length > 0) {
       add(plan, [id], { threadIds: linked });
       affected.add(id);
@@ -157,7 +158,7 @@ async function onAccount(ctx: AudienceContext, plan: ScopePlan, c: Extract<Domai
   const orgId = c.orgId ?? (await findOrgOf(ctx.db, { userId: ownerId }));
   for (const id of peopleOf(ctx, orgId)) {
     const doc = ctx.hosted.get(id)?.doc as Y.Doc;
-    const threadIds = [...docMap(doc, MAPS.threads).entries()].filter(([, t]) => (t as ThreadDoc).mailboxOwnerIds.includes(ownerId)).map(([tid]) => tid);
+    const threadIds = [...readSummaries(doc)].filter(([, t]) => t.mailboxOwnerIds.includes(ownerId)).map(([tid]) => tid);
     if (threadIds.length > 0) {
       add(plan, [id], { threadIds });
     }

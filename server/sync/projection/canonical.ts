@@ -20,8 +20,10 @@ import {
   type ViewerRow,
   type WorkingSetQuery,
 } from '../../../db/queries/projection';
+import type * as Y from 'yjs';
 import type { Queryable } from '../../../db/types';
 import { MAPS, parseFieldKey, type MapName } from '../../../sync/doc/schema';
+import { encodeThread, refTables } from '../../../sync/doc/thread-codec';
 import {
   accountEntries,
   fieldEntries,
@@ -30,8 +32,9 @@ import {
   personEntries,
   shareFlagEntries,
   toRecordDoc,
-  toThreadDoc,
+  toThreadSummary,
 } from './content';
+import { refsAfter } from './refs';
 
 export type WorkingSetQueryFor = (viewer: ViewerRow, threadIds: readonly string[] | null) => WorkingSetQuery;
 
@@ -40,6 +43,12 @@ export interface CanonicalRequest {
   map: MapName;
   key: string;
   maxNotifications: number;
+  /**
+   * The person's document: threads name records and people by the refs it
+   * holds. Without it a thread names none and an entry gets the ref a new
+   * document would give.
+   */
+  doc?: Y.Doc | undefined;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -49,12 +58,18 @@ async function inWorkingSet(db: Queryable, queryFor: WorkingSetQueryFor, viewer:
   return threadIds.filter((id) => ids.has(id));
 }
 
-async function threadValue(db: Queryable, queryFor: WorkingSetQueryFor, viewer: ViewerRow, threadId: string): Promise<unknown> {
+async function threadValue(db: Queryable, queryFor: WorkingSetQueryFor, viewer: ViewerRow, threadId: string, doc: Y.Doc | undefined): Promise<unknown> {
   if ((await inWorkingSet(db, queryFor, viewer, [threadId])).length === 0) {
     return undefined;
   }
   const [row] = await listWorkingSetThreads(db, queryFor(viewer, [threadId]));
-  return row ? toThreadDoc(row) : undefined;
+  return row ? encodeThread(toThreadSummary(row), doc ? refTables(doc) : { people: new Map(), records: new Map() }) : undefined;
+}
+
+/** The ref an entry holds in the document, or the one it would be given there. */
+function refIn(doc: Y.Doc | undefined, map: typeof MAPS.records | typeof MAPS.people, id: string): number {
+  const held = doc ? [...doc.getMap<unknown>(map).keys()] : [];
+  return (doc ? refsAfter(doc, map, [...held, id]) : new Map([[id, 1]])).get(id) ?? 1;
 }
 
 async function fieldValue(db: Queryable, queryFor: WorkingSetQueryFor, viewer: ViewerRow, key: string): Promise<unknown> {
@@ -66,20 +81,20 @@ async function fieldValue(db: Queryable, queryFor: WorkingSetQueryFor, viewer: V
 }
 
 /** A record belongs when the person can access it and owns it or a working-set thread refers to it. */
-async function recordValue(db: Queryable, queryFor: WorkingSetQueryFor, viewer: ViewerRow, recordId: string): Promise<unknown> {
+async function recordValue(db: Queryable, queryFor: WorkingSetQueryFor, viewer: ViewerRow, recordId: string, doc: Y.Doc | undefined): Promise<unknown> {
   const [row] = await listProjectionRecords(db, viewer.id, [recordId], false);
   if (!row) {
     return undefined;
   }
   if (row.ownerId === viewer.id) {
-    return toRecordDoc(row);
+    return toRecordDoc(row, refIn(doc, MAPS.records, recordId));
   }
   const linked = await inWorkingSet(db, queryFor, viewer, await listThreadsLinkedTo(db, recordId));
   if (linked.length === 0) {
     return undefined;
   }
   const threads = await listWorkingSetThreads(db, queryFor(viewer, linked));
-  return threads.some((t) => t.recordIds.includes(recordId)) ? toRecordDoc(row) : undefined;
+  return threads.some((t) => t.recordIds.includes(recordId)) ? toRecordDoc(row, refIn(doc, MAPS.records, recordId)) : undefined;
 }
 
 async function metaValue(db: Queryable, userId: string, key: string): Promise<unknown> {
@@ -106,13 +121,13 @@ export async function canonicalValue(db: Queryable, queryFor: WorkingSetQueryFor
   }
   switch (req.map) {
     case MAPS.threads:
-      return threadValue(db, queryFor, viewer, req.key);
+      return threadValue(db, queryFor, viewer, req.key, req.doc);
     case MAPS.records:
-      return recordValue(db, queryFor, viewer, req.key);
+      return recordValue(db, queryFor, viewer, req.key, req.doc);
     case MAPS.shareFlags:
       return shareFlagEntries(await listOwnShareFlags(db, viewer.id, [req.key])).get(req.key);
     case MAPS.people:
-      return personEntries(await listDirectory(db, viewer.orgId)).get(req.key);
+      return personEntries(await listDirectory(db, viewer.orgId), new Map([[req.key, refIn(req.doc, MAPS.people, req.key)]])).get(req.key);
     case MAPS.notifications:
       return notificationEntries((await listVisibleNotifications(db, viewer.id, req.maxNotifications)).rows).get(req.key);
     case MAPS.accounts:

@@ -23,15 +23,17 @@ import {
   type PersonDoc,
   type RecordDoc,
   type Stamped,
-  type ThreadDoc,
   type ThreadField,
+  type ThreadSummary,
 } from '../../../sync/doc/schema';
+import { toSummaryTime } from '../../../sync/doc/thread-codec';
 
-export function toThreadDoc(row: ProjectionThreadRow): ThreadDoc {
+/** A thread row as the inbox reads it; the writer encodes it with the document's refs (sync/doc/thread-codec.ts). */
+export function toThreadSummary(row: ProjectionThreadRow): ThreadSummary {
   return {
     subject: row.subject,
     snippet: row.snippet,
-    lastMessageAt: row.lastMessageAt.toISOString(),
+    lastMessageAt: toSummaryTime(row.lastMessageAt),
     messageCount: row.messageCount,
     unreadCount: row.unreadCount,
     from: row.fromAddress === null ? null : { address: row.fromAddress, name: row.fromName },
@@ -42,8 +44,8 @@ export function toThreadDoc(row: ProjectionThreadRow): ThreadDoc {
   };
 }
 
-export function threadEntries(rows: readonly ProjectionThreadRow[]): Map<string, ThreadDoc> {
-  return new Map(rows.map((row) => [row.id, toThreadDoc(row)]));
+export function threadEntries(rows: readonly ProjectionThreadRow[]): Map<string, ThreadSummary> {
+  return new Map(rows.map((row) => [row.id, toThreadSummary(row)]));
 }
 
 function isThreadField(field: string): field is ThreadField {
@@ -69,16 +71,23 @@ export function shareFlagEntries(rows: readonly ProjectionShareFlagRow[]): Map<s
   return new Map(rows.map((r) => [r.recordId, { v: r.shared, hlc: r.hlc }]));
 }
 
-export function toRecordDoc(row: ProjectionRecordRow): RecordDoc {
-  return { type: row.type, name: row.name, company: row.company, ownerId: row.ownerId, primaryEmail: row.primaryEmail };
+export function toRecordDoc(row: ProjectionRecordRow, ref: number): RecordDoc {
+  return { ref, type: row.type, name: row.name, company: row.company, ownerId: row.ownerId, primaryEmail: row.primaryEmail };
 }
 
-export function recordEntries(rows: readonly ProjectionRecordRow[]): Map<string, RecordDoc> {
-  return new Map(rows.map((row) => [row.id, toRecordDoc(row)]));
+/** Records with their refs; a row without a ref in `refs` is left out (the caller assigns one to every row it writes). */
+export function recordEntries(rows: readonly ProjectionRecordRow[], refs: ReadonlyMap<string, number>): Map<string, RecordDoc> {
+  return new Map(rows.flatMap((row) => {
+    const ref = refs.get(row.id);
+    return ref === undefined ? [] : [[row.id, toRecordDoc(row, ref)] as const];
+  }));
 }
 
-export function personEntries(rows: readonly DirectoryRow[]): Map<string, PersonDoc> {
-  return new Map(rows.map((p) => [p.id, { name: p.name, email: p.email, role: p.role, managerId: p.managerId, active: p.active }]));
+export function personEntries(rows: readonly DirectoryRow[], refs: ReadonlyMap<string, number>): Map<string, PersonDoc> {
+  return new Map(rows.flatMap((p) => {
+    const ref = refs.get(p.id);
+    return ref === undefined ? [] : [[p.id, { ref, name: p.name, email: p.email, role: p.role, managerId: p.managerId, active: p.active }] as const];
+  }));
 }
 
 export function notificationEntries(rows: readonly NotificationRow[]): Map<string, NotificationDoc> {
@@ -100,7 +109,7 @@ export function metaEntries(userId: string): Map<string, unknown> {
 }
 
 /** The record ids a set of thread summaries refers to. */
-export function referencedRecordIds(threads: Iterable<ThreadDoc>): Set<string> {
+export function referencedRecordIds(threads: Iterable<ThreadSummary>): Set<string> {
   const out = new Set<string>();
   for (const t of threads) {
     t.recordIds.forEach((id) => out.add(id));

@@ -5,15 +5,15 @@
  * (the newest `cap` threads, an invariant every write keeps) plus what it
  * read. Pure, so the ordering rule is tested apart from the database.
  */
-import type { ThreadDoc } from '../../../sync/doc/schema';
+import type { ThreadSummary } from '../../../sync/doc/schema';
 
 export interface ThreadPlan {
   /** Scope threads to write (in the working set afterwards). */
-  upsert: Map<string, ThreadDoc>;
+  upsert: Map<string, ThreadSummary>;
   /** Threads to delete: scope threads that left, and the oldest ones pushed out by the cap. */
   remove: Set<string>;
   /** The thread summaries of the working set afterwards. */
-  next: Map<string, ThreadDoc>;
+  next: Map<string, ThreadSummary>;
   /**
    * The document was full and the scope removed threads: threads beyond the
    * cap may now belong, and only a full reload can find them.
@@ -22,7 +22,7 @@ export interface ThreadPlan {
 }
 
 /** Newest activity first, then id descending: the order of the working-set query. */
-export function compareNewestFirst(a: readonly [string, ThreadDoc], b: readonly [string, ThreadDoc]): number {
+export function compareNewestFirst(a: readonly [string, ThreadSummary], b: readonly [string, ThreadSummary]): number {
   if (a[1].lastMessageAt !== b[1].lastMessageAt) {
     return a[1].lastMessageAt < b[1].lastMessageAt ? 1 : -1;
   }
@@ -35,12 +35,12 @@ export function compareNewestFirst(a: readonly [string, ThreadDoc], b: readonly 
  * @param found the scope threads that belong to the working set (visible and candidates), by id.
  */
 export function planThreadScope(
-  current: ReadonlyMap<string, ThreadDoc>,
+  current: ReadonlyMap<string, ThreadSummary>,
   scope: ReadonlySet<string>,
-  found: ReadonlyMap<string, ThreadDoc>,
+  found: ReadonlyMap<string, ThreadSummary>,
   cap: number,
 ): ThreadPlan {
-  const merged = new Map<string, ThreadDoc>();
+  const merged = new Map<string, ThreadSummary>();
   for (const [id, doc] of current) {
     if (!scope.has(id)) {
       merged.set(id, doc);

@@ -24,8 +24,9 @@ import {
 } from '../../../db/queries/projection';
 import { listVisibleNotifications } from '../../../db/queries/notifications';
 import type { Queryable } from '../../../db/types';
-import { MAPS, type MapName, type ThreadDoc } from '../../../sync/doc/schema';
+import { MAPS, type MapName, type ThreadSummary } from '../../../sync/doc/schema';
 import { docMap, fieldScope, keepNewerField, keepNewerStamp, reconcileMap, type KeepCurrent } from '../../../sync/doc/projection';
+import { readSummaries } from '../../../sync/doc/thread-codec';
 import type { HostedDoc } from '../types';
 import { canonicalValue } from './canonical';
 import {
@@ -33,12 +34,11 @@ import {
   fieldEntries,
   metaEntries,
   notificationEntries,
-  personEntries,
-  recordEntries,
   referencedRecordIds,
   shareFlagEntries,
   threadEntries,
 } from './content';
+import { linkedPatches, ownersHaveRefs, type LinkedRead, type Patch } from './linked';
 import { planThreadScope } from './plan';
 import { coversMap, FULL_SCOPE, type ProjectedMap, type RefreshScope } from './scope';
 
@@ -57,11 +57,10 @@ export interface RefreshResult {
   bytes: number;
 }
 
-/** One map made equal to `desired` over the keys `inScope` selects. */
-interface Patch {
-  map: MapName;
-  desired: ReadonlyMap<string, unknown>;
-  inScope: (key: string) => boolean;
+/** What a refresh writes: plain patches, and the linked maps encoded inside the write. */
+interface Patches {
+  plain: Patch[];
+  linked: LinkedRead | null;
 }
 
 const everyKey = () => true;
@@ -80,9 +79,9 @@ function keepFor(doc: HostedDoc['doc'], map: MapName): KeepCurrent | undefined {
   return map === MAPS.shareFlags ? keepNewerStamp : undefined;
 }
 
-/** The thread summaries a document holds now. */
-function heldThreads(doc: HostedDoc['doc']): Map<string, ThreadDoc> {
-  return new Map([...docMap(doc, MAPS.threads).entries()].map(([id, value]) => [id, value as ThreadDoc]));
+/** The thread summaries a document holds now (a value of another layout counts as absent: a full refresh replaces it). */
+function heldThreads(doc: HostedDoc['doc']): Map<string, ThreadSummary> {
+  return readSummaries(doc);
 }
 
 export class Projection {
@@ -109,12 +108,14 @@ export class Projection {
   /** Re-reads `scope` from Postgres and writes only what differs. */
   async refresh(userId: string, scope: RefreshScope, hosted: HostedDoc): Promise<RefreshResult> {
     const [viewer] = await findViewers(this.db, [userId]);
-    const patches = viewer?.active ? await this.patches(viewer, scope, hosted.doc) : this.emptied(userId);
-    if (patches.length === 0) {
+    const patches = viewer?.active ? await this.patches(viewer, scope, hosted.doc) : { plain: this.emptied(userId), linked: null };
+    const { linked } = patches;
+    if (patches.plain.length === 0 && linked === null) {
       return { bytes: 0 };
     }
     const update = await hosted.write((doc) => {
-      for (const p of patches) {
+      // Threads first: whether a thread's stamped fields stay depends on whether the document still holds it.
+      for (const p of [...(linked ? linkedPatches(doc, linked) : []), ...patches.plain]) {
         reconcileMap(doc, p.map, p.desired, p.inScope, keepFor(doc, p.map));
       }
     });
@@ -148,8 +149,8 @@ export class Projection {
   }
 
   /** The value a server-map or `fields` key should hold for the person, or undefined when it should not exist. */
-  canonicalValue(userId: string, map: MapName, key: string): Promise<unknown> {
-    return canonicalValue(this.db, this.workingSetQuery.bind(this), { userId, map, key, maxNotifications: this.maxNotifications });
+  canonicalValue(userId: string, map: MapName, key: string, doc?: HostedDoc['doc']): Promise<unknown> {
+    return canonicalValue(this.db, this.workingSetQuery.bind(this), { userId, map, key, maxNotifications: this.maxNotifications, doc });
   }
 
   /** The start of the activity window: threads quiet since then stay only while open or assigned. */
@@ -167,18 +168,18 @@ export class Projection {
   }
 
   /** Reads what the scope needs (independent reads in parallel: Postgres has a pool) and turns it into patches. */
-  private async patches(viewer: ViewerRow, scope: RefreshScope, doc: HostedDoc['doc']): Promise<Patch[]> {
+  private async patches(viewer: ViewerRow, scope: RefreshScope, doc: HostedDoc['doc']): Promise<Patches> {
     const whole = (map: MapName, read: () => Promise<ReadonlyMap<string, unknown>>) =>
       coversMap(scope, map as ProjectedMap) ? read().then((desired): Patch[] => [{ map, desired, inScope: everyKey }]) : Promise.resolve([]);
-    const parts = await Promise.all([
+    const [linked, ...parts] = await Promise.all([
+      this.linkedRead(viewer, scope, doc),
       coversMap(scope, MAPS.meta) ? [{ map: MAPS.meta, desired: metaEntries(viewer.id), inScope: (k: string) => k !== 'epoch' }] : [],
-      whole(MAPS.people, async () => personEntries(await listDirectory(this.db, viewer.orgId))),
       whole(MAPS.notifications, async () => notificationEntries((await listVisibleNotifications(this.db, viewer.id, this.maxNotifications)).rows)),
       whole(MAPS.accounts, async () => accountEntries(await listOwnAccountProgress(this.db, viewer.id))),
       this.shareFlagPatches(viewer, scope),
-      this.threadAndRecordPatches(viewer, scope, doc),
     ]);
-    return parts.flat();
+    const plain = parts.flat();
+    return { plain: [...plain, ...linked.fields], linked: linked.read };
   }
 
   private async shareFlagPatches(viewer: ViewerRow, scope: RefreshScope): Promise<Patch[]> {
@@ -192,9 +193,11 @@ export class Projection {
     return [{ map: MAPS.shareFlags, desired: shareFlagEntries(await listOwnShareFlags(this.db, viewer.id, [...ids])), inScope: keysIn(ids) }];
   }
 
-  private async threadAndRecordPatches(viewer: ViewerRow, scope: RefreshScope, doc: HostedDoc['doc']): Promise<Patch[]> {
-    const out: Patch[] = [];
-    let next: ReadonlyMap<string, ThreadDoc> | null = null;
+  /** Threads, records and people (encoded in the write), and the fields of the threads read. */
+  private async linkedRead(viewer: ViewerRow, scope: RefreshScope, doc: HostedDoc['doc']): Promise<{ read: LinkedRead | null; fields: Patch[] }> {
+    const fields: Patch[] = [];
+    let threads: LinkedRead['threads'] = null;
+    let next: ReadonlyMap<string, ThreadSummary> | null = null;
     let full = coversMap(scope, MAPS.threads);
     if (!full && scope.threadIds?.length) {
       const scoped = new Set(scope.threadIds);
@@ -204,26 +207,27 @@ export class Projection {
         full = true;
       } else {
         const touched = new Set([...scoped, ...plan.remove]);
-        const fields = fieldEntries(await listFieldValues(this.db, viewer.id, [...plan.upsert.keys()]));
-        out.push({ map: MAPS.threads, desired: plan.upsert, inScope: keysIn(touched) });
-        out.push({ map: MAPS.fields, desired: fields, inScope: fieldScope(touched) });
+        fields.push({ map: MAPS.fields, desired: fieldEntries(await listFieldValues(this.db, viewer.id, [...plan.upsert.keys()])), inScope: fieldScope(touched) });
+        threads = { desired: plan.upsert, inScope: keysIn(touched) };
         next = plan.next;
       }
     }
     if (full) {
       next = threadEntries(await listWorkingSetThreads(this.db, this.workingSetQuery(viewer, null)));
-      const fields = fieldEntries(await listFieldValues(this.db, viewer.id, [...next.keys()]));
-      out.push({ map: MAPS.threads, desired: next, inScope: everyKey });
-      out.push({ map: MAPS.fields, desired: fields, inScope: everyKey });
+      fields.push({ map: MAPS.fields, desired: fieldEntries(await listFieldValues(this.db, viewer.id, [...next.keys()])), inScope: everyKey });
+      threads = { desired: next, inScope: everyKey };
     } else if (scope.fieldThreadIds?.length) {
-      out.push(await this.fieldPatch(viewer, scope.fieldThreadIds, doc, next));
+      fields.push(await this.fieldPatch(viewer, scope.fieldThreadIds, doc, next));
     }
-    out.push(...(await this.recordPatches(viewer, scope, doc, next, full)));
-    return out;
+    const records = await this.recordRead(viewer, scope, doc, next, full);
+    const needsPeople = coversMap(scope, MAPS.people) || (threads !== null && !ownersHaveRefs(doc, threads.desired.values()));
+    const people = needsPeople ? await listDirectory(this.db, viewer.orgId) : null;
+    const read = threads || records || people ? { threads, records, people } : null;
+    return { read, fields };
   }
 
   /** Fields of threads the document holds (or will hold after this refresh). */
-  private async fieldPatch(viewer: ViewerRow, threadIds: readonly string[], doc: HostedDoc['doc'], next: ReadonlyMap<string, ThreadDoc> | null): Promise<Patch> {
+  private async fieldPatch(viewer: ViewerRow, threadIds: readonly string[], doc: HostedDoc['doc'], next: ReadonlyMap<string, ThreadSummary> | null): Promise<Patch> {
     const threads = docMap(doc, MAPS.threads);
     const held = new Set(threadIds.filter((id) => (next ? next.has(id) : threads.has(id))));
     return { map: MAPS.fields, desired: fieldEntries(await listFieldValues(this.db, viewer.id, [...held])), inScope: fieldScope(held) };
@@ -234,20 +238,20 @@ export class Projection {
    * A full pass re-reads them all; otherwise only the missing ones and the
    * scoped ones are read, and the ones nothing refers to any more deleted.
    */
-  private async recordPatches(
+  private async recordRead(
     viewer: ViewerRow,
     scope: RefreshScope,
     doc: HostedDoc['doc'],
-    next: ReadonlyMap<string, ThreadDoc> | null,
+    next: ReadonlyMap<string, ThreadSummary> | null,
     threadsFull: boolean,
-  ): Promise<Patch[]> {
+  ): Promise<LinkedRead['records']> {
     const threads = next ?? heldThreads(doc);
     if (threadsFull || coversMap(scope, MAPS.records)) {
       const rows = await listProjectionRecords(this.db, viewer.id, [...referencedRecordIds(threads.values())], true);
-      return [{ map: MAPS.records, desired: recordEntries(rows), inScope: everyKey }];
+      return { rows, inScope: everyKey };
     }
     if (next === null && !scope.recordIds?.length) {
-      return [];
+      return null;
     }
     const wanted = referencedRecordIds(threads.values());
     (await listOwnedRecordIds(this.db, viewer.id)).forEach((id) => wanted.add(id));
@@ -257,7 +261,6 @@ export class Projection {
     fetch.forEach((id) => touched.add(id));
     scope.recordIds?.forEach((id) => touched.add(id));
     const rows = fetch.length > 0 ? await listProjectionRecords(this.db, viewer.id, fetch, false) : [];
-    return touched.size > 0 ? [{ map: MAPS.records, desired: recordEntries(rows), inScope: keysIn(touched) }] : [];
+    return touched.size > 0 ? { rows, inScope: keysIn(touched) } : null;
   }
 }
-
