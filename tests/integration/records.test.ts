@@ -228,4 +228,24 @@ describe.each(driverCases())('records over HTTP on $name', ({ create }) => {
     expect(third.body.nextCursor).toBeNull();
     expect((await api.get<RecordListDto>('/api/records', { cookie })).body.total).toBe(6);
   });
+
+  it('filters deals by stage and sorts by when records were made or changed', async () => {
+    const admin = await signUpAdmin(api);
+    const cookie = admin.cookie;
+    const ids: Record<string, string> = {};
+    for (const [name, stage] of [['Renewal', 'open'], ['Upsell', 'won'], ['Pilot', 'lost'], ['Expansion', 'open']] as const) {
+      ids[name] = (await api.post<RecordDto>('/api/records', { type: 'deal', name, stage }, { cookie })).body.id;
+      h.clock.advance(1000);
+    }
+    await api.patch(`/api/records/${ids.Upsell}`, { stage: 'open' }, { cookie });
+    const deals = async (query: string) => (await api.get<RecordListDto>(`/api/records?type=deal&${query}`, { cookie })).body.records.map((r) => r.name);
+    expect(await deals('stage=open&sort=name')).toEqual(['Expansion', 'Renewal', 'Upsell']);
+    expect(await deals('stage=lost')).toEqual(['Pilot']);
+    expect(await deals('stage=won')).toEqual([]);
+    expect(await deals('sort=created')).toEqual(['Renewal', 'Upsell', 'Pilot', 'Expansion']);
+    expect(await deals('sort=created&dir=desc')).toEqual(['Expansion', 'Pilot', 'Upsell', 'Renewal']);
+    expect((await deals('sort=updated&dir=desc'))[0]).toBe('Upsell');
+    const bad = await api.get<ErrorBody>('/api/records?type=deal&stage=maybe', { cookie });
+    expect([bad.status, bad.body.error.field]).toEqual([400, 'stage']);
+  });
 });
