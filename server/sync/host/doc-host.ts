@@ -26,6 +26,7 @@ import { DOC_HOST_DEFAULTS, type DocHostOptions } from './options';
 import { REQUEST_OUTCOMES, Requests, type RequestBody } from './requests';
 import { Residency } from './residency';
 import { RESIDENT_MODES, type ResidentDoc } from './resident';
+import type { AutoRebuild } from './resident-deps';
 import { recoverReviews, reviewStored, type ReviewingHost } from './review-recovery';
 
 export interface DocHostDeps {
@@ -38,6 +39,8 @@ export interface DocHostDeps {
   /** Brings a stored document up to date when this process takes its lease (changes made while nobody held it). */
   refresh?: BuildDoc;
   policy: EditPolicy;
+  /** Hears of each automatic rebuild of an outgrown document (figures for benchmarks and logs). */
+  onRebuilt?: (rebuild: AutoRebuild) => void;
   /** Reads what a client's update changed while it is applied; the policy's `collectChanges` by default. */
   collectChanges?: CollectChanges;
   options?: Partial<DocHostOptions>;
@@ -97,6 +100,7 @@ export class SyncDocHost implements DocHost {
           notifyReset: (userId, epoch) => this.listeners.notifyReset(userId, epoch),
           dropped: (resident, reason) => this.onDropped(resident, reason),
           promote: (resident) => this.promote(resident),
+          rebuilt: (rebuild) => deps.onRebuilt?.(rebuild),
         },
       },
     });

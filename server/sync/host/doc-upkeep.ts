@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import * as Y from 'yjs';
 import type { AppendBatcher } from './append-batcher';
 import type { LoadedDoc } from './doc-store';
+import type { AutoRebuild } from './resident-deps';
 import { bloated, freshSize, type RebuildLimits } from './fresh-size';
 import type { DocLease } from './leases';
 import type { CompactionLimits, WriteLog } from './write-log';
@@ -30,6 +31,7 @@ export interface UpkeepTarget {
 export interface UpkeepDeps extends CompactionLimits, RebuildLimits {
   log: Logger;
   appender?: AppendBatcher;
+  hooks: { rebuilt?(rebuild: AutoRebuild): void };
 }
 
 export class DocUpkeep {
@@ -122,7 +124,9 @@ export class DocUpkeep {
     try {
       if (this.target.isWriter() && !this.stopped) {
         await this.target.rebuild();
-        this.deps.log.info({ userId: this.target.userId, snapshotBytes, freshBytes: fresh, rebuiltBytes: this.fresh }, 'sync document rebuilt under a new epoch (stored size outgrew its content)');
+        const figures: AutoRebuild = { userId: this.target.userId, snapshotBytes, freshBytes: fresh, rebuiltBytes: this.fresh ?? 0 };
+        this.deps.log.info(figures, 'sync document rebuilt under a new epoch (stored size outgrew its content)');
+        this.deps.hooks.rebuilt?.(figures);
       }
     } catch (error) {
       // The lease moved, or the build failed: the next fold checks again.

@@ -22,6 +22,19 @@ export interface ResidentHooks {
   dropped(resident: ResidentDoc, reason: string): void;
   /** Tries to make a replica the writer. @returns whether it now is. */
   promote(resident: ResidentDoc): Promise<boolean>;
+  /** The document outgrew its content and was rebuilt under a new epoch. */
+  rebuilt?(rebuild: AutoRebuild): void;
+}
+
+/** What an automatic rebuild found and left (encoded sizes in bytes). */
+export interface AutoRebuild {
+  userId: string;
+  /** The fold's snapshot that set it off: the whole old document. */
+  snapshotBytes: number;
+  /** The live content's encoding, measured then. */
+  freshBytes: number;
+  /** The new epoch's snapshot. */
+  rebuiltBytes: number;
 }
 
 export interface ResidentDeps {
