@@ -24,8 +24,19 @@ export interface OverwriteCommand {
   pauseMs: number;
 }
 
+/**
+ * Members as the app runs them (its SyncSession: handshake, outbox,
+ * acknowledgements, and the reset to a new epoch that keeps unsent writes),
+ * one per cookie, for the runs where the server may rebuild documents.
+ */
+export interface AppMembers {
+  orgId: string;
+  /** The person of each cookie. */
+  userIds: string[];
+}
+
 export type FleetCommand =
-  | { op: 'connect'; url: string; cookies: (string | null)[]; origin: string }
+  | { op: 'connect'; url: string; cookies: (string | null)[]; origin: string; app?: AppMembers }
   | { op: 'fields' }
   | { op: 'fan-out'; editor: number; orgId: string; threadIds: string[]; rounds: number; gapMs: number }
   | { op: 'offline'; editor: number; orgId: string; edits: FleetEdit[] }
@@ -39,7 +50,7 @@ export type FleetReply =
   | { op: 'fan-out'; latencies: number[][] }
   | { op: 'offline'; reconnectedAt: number; writeMs: number }
   | { op: 'settle'; convergedMs: number; mismatched: number }
-  | { op: 'overwrite'; transactions: number; edits: number }
+  | { op: 'overwrite'; transactions: number; edits: number; resets: number }
   | { op: 'disconnect' }
   | { op: 'error'; message: string };
 

@@ -4,7 +4,10 @@
  * server's CPU and heap are measured apart from theirs: y-websocket's
  * `WebsocketProvider` over `ws` (cookie and Origin as a browser sends them),
  * each around its own Y.Doc, and the app's write helpers (`SyncClient`) for
- * edits. The parent sends one command at a time over IPC
+ * edits. Where the server may rebuild a document under a new epoch ((e)),
+ * the members are the app's own SyncSession instead
+ * (tests/helpers/node-sync-session.ts), which resets to the new epoch and
+ * keeps its unsent writes as the app does. The parent sends one command at a time over IPC
  * (`sync-fleet-protocol.ts`) and gets one reply each; every time here is
  * `performance.now()` of this process, so the editor's write and the
  * recipients' observations share one clock.
@@ -14,14 +17,27 @@ import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { SyncClient } from '../../sync/client/client';
 import { fieldKey, MAPS, THREAD_STATUSES, type FieldValues, type ThreadField } from '../../sync/doc/schema';
-import type { FleetCommand, FleetEdit, FleetReply, OverwriteCommand } from './sync-fleet-protocol';
+import { openNodeSession, type NodeSession } from '../../tests/helpers/node-sync-session';
+import type { AppMembers, FleetCommand, FleetEdit, FleetReply, OverwriteCommand } from './sync-fleet-protocol';
 
-interface Member {
+/** A bare provider around its own Y.Doc. */
+interface BareMember {
+  kind: 'bare';
   doc: Y.Doc;
   provider: WebsocketProvider;
   /** performance.now() of the last change to a watched `fields` key. */
   lastChange: number;
 }
+
+/** The app's session: its Y.Doc changes when it resets to a new epoch. */
+interface AppMember {
+  kind: 'app';
+  app: NodeSession;
+  readonly doc: Y.Doc;
+  lastChange: number;
+}
+
+type Member = BareMember | AppMember;
 
 let members: Member[] = [];
 // Each provider listens for the process's exit.
@@ -46,6 +62,30 @@ async function until(label: string, check: () => boolean, timeoutMs: number): Pr
   }
 }
 
+const appMember = (app: NodeSession): AppMember => ({
+  kind: 'app',
+  app,
+  get doc() {
+    return app.session.doc;
+  },
+  lastChange: 0,
+});
+
+/** Opens one app session per cookie; first sync is the time until each is online with the server's state applied. */
+async function connectApps(url: string, cookies: readonly (string | null)[], origin: string, app: AppMembers): Promise<{ firstSyncMs: number[]; totalMs: number }> {
+  const started = performance.now();
+  const opened = await Promise.all(
+    cookies.map(async (cookie, i) => {
+      const start = performance.now();
+      const session = await openNodeSession({ url, cookie: cookie ?? '', origin, userId: app.userIds[i] as string, orgId: app.orgId, persist: false });
+      await until('an app session online', () => session.session.status === 'online', 120_000);
+      return { member: appMember(session), ms: performance.now() - start };
+    }),
+  );
+  members.push(...opened.map((o) => o.member));
+  return { firstSyncMs: opened.map((o) => o.ms), totalMs: performance.now() - started };
+}
+
 /** Connects one provider per cookie (none: the relay); awareness stays empty, so only document frames flow. */
 async function connect(url: string, cookies: readonly (string | null)[], origin: string): Promise<{ firstSyncMs: number[]; totalMs: number }> {
   const started = performance.now();
@@ -62,7 +102,7 @@ async function connect(url: string, cookies: readonly (string | null)[], origin:
       maxBackoffTime: 200,
     });
     provider.awareness.setLocalState(null);
-    const member: Member = { doc, provider, lastChange: 0 };
+    const member: BareMember = { kind: 'bare', doc, provider, lastChange: 0 };
     doc.getMap(MAPS.fields).observe(() => (member.lastChange = performance.now()));
     return { member, start: performance.now(), syncedAt: 0 };
   });
@@ -76,16 +116,29 @@ async function connect(url: string, cookies: readonly (string | null)[], origin:
   return { firstSyncMs: fresh.map((f) => f.syncedAt - f.start), totalMs: performance.now() - started };
 }
 
-function disconnectAll(): void {
-  members.forEach((m) => {
-    m.provider.destroy();
-    m.doc.destroy();
-  });
+async function disconnectAll(): Promise<void> {
+  const all = members;
   members = [];
+  for (const m of all) {
+    if (m.kind === 'app') {
+      await m.app.close();
+    } else {
+      m.provider.destroy();
+      m.doc.destroy();
+    }
+  }
+}
+
+function bareMember(index: number): BareMember {
+  const member = members[index];
+  if (member?.kind !== 'bare') {
+    throw new Error(`member ${index} is not a bare provider`);
+  }
+  return member;
 }
 
 function editorOf(index: number, orgId: string): SyncClient {
-  const member = members[index] as Member;
+  const member = bareMember(index);
   return new SyncClient({ doc: member.doc, orgId, node: `bench${index}`, isServerOrigin: (origin) => origin === member.provider });
 }
 
@@ -128,7 +181,7 @@ async function fanOut(editor: number, orgId: string, threadIds: readonly string[
 
 /** The editor goes offline, makes the edits, reconnects; @returns when it reconnected. */
 async function offline(editor: number, orgId: string, edits: readonly FleetEdit[]): Promise<{ reconnectedAt: number; writeMs: number }> {
-  const member = members[editor] as Member;
+  const member = bareMember(editor);
   member.provider.disconnect();
   const client = editorOf(editor, orgId);
   const start = performance.now();
@@ -162,10 +215,37 @@ async function settle(expected: readonly Record<string, unknown>[], since: numbe
   return { convergedMs: last - since, mismatched: 0 };
 }
 
+/** The writes of one member: a bare provider's own SyncClient, or the app session's current one (it changes on a reset). */
+function writerOf(index: number, orgId: string): { client(): SyncClient; doc(): Y.Doc; done(): Promise<number> } {
+  const member = members[index];
+  if (member?.kind === 'app') {
+    const { app } = member;
+    const resets = app.resets.length;
+    return {
+      client: () => app.session.client,
+      doc: () => app.session.doc,
+      // Every write acknowledged (reviewed) by the server, in whichever epoch.
+      done: async () => {
+        await until('every write acknowledged', () => app.session.status === 'online' && app.session.pendingCount === 0, 240_000);
+        await app.session.settledReset();
+        return app.resets.length - resets;
+      },
+    };
+  }
+  const bare = editorOf(index, orgId);
+  return {
+    client: () => bare,
+    doc: () => bare.doc,
+    done: async () => {
+      bare.destroy();
+      return 0;
+    },
+  };
+}
+
 /** Overwrites every field of the given threads `total / keys` times, `batch` edits per transaction. */
-async function overwrite(c: OverwriteCommand): Promise<{ transactions: number; edits: number }> {
-  const member = members[c.editor] as Member;
-  const client = editorOf(c.editor, c.orgId);
+async function overwrite(c: OverwriteCommand): Promise<{ transactions: number; edits: number; resets: number }> {
+  const writer = writerOf(c.editor, c.orgId);
   const fields: ThreadField[] = ['status', 'assignee', 'labels', 'read'];
   let edits = 0;
   let transactions = 0;
@@ -179,7 +259,8 @@ async function overwrite(c: OverwriteCommand): Promise<{ transactions: number; e
     };
     for (let start = 0; start < c.threadIds.length * fields.length && edits < c.total; start += c.batch) {
       const before = edits;
-      member.doc.transact(() => {
+      const client = writer.client();
+      writer.doc().transact(() => {
         for (let k = start; k < Math.min(start + c.batch, c.threadIds.length * fields.length) && edits < c.total; k++) {
           const field = fields[k % fields.length] as ThreadField;
           if (client.setField(c.threadIds[Math.floor(k / fields.length)] as string, field, values[field] as never)) {
@@ -193,14 +274,14 @@ async function overwrite(c: OverwriteCommand): Promise<{ transactions: number; e
       await sleep(c.pauseMs);
     }
   }
-  client.destroy();
-  return { transactions, edits };
+  const resets = await writer.done();
+  return { transactions, edits, resets };
 }
 
 async function handle(command: FleetCommand): Promise<FleetReply> {
   switch (command.op) {
     case 'connect':
-      return { op: 'connect', ...(await connect(command.url, command.cookies, command.origin)) };
+      return { op: 'connect', ...(await (command.app ? connectApps(command.url, command.cookies, command.origin, command.app) : connect(command.url, command.cookies, command.origin))) };
     case 'fields':
       return { op: 'fields', fields: members.map((m) => m.doc.getMap(MAPS.fields).toJSON()) };
     case 'fan-out':
@@ -212,7 +293,7 @@ async function handle(command: FleetCommand): Promise<FleetReply> {
     case 'overwrite':
       return { op: 'overwrite', ...(await overwrite(command)) };
     case 'disconnect':
-      disconnectAll();
+      await disconnectAll();
       return { op: 'disconnect' };
   }
 }

@@ -21,6 +21,7 @@ import { loadConfig } from '../../server/env';
 import { createLogger } from '../../server/logger';
 import { loadKeyring } from '../../server/secrets/keyring';
 import { createDocHost, type DocHostOptions, type SyncDocHost } from '../../server/sync/host';
+import type { AutoRebuild } from '../../server/sync/host/resident-deps';
 import { createEditPolicy } from '../../server/sync/policy/edit-policy';
 import type { AppliedChange } from '../../server/sync/policy/types';
 import { createProjection, startChangeFeed, type ChangeFeed, type ChangeSink } from '../../server/sync/projection';
@@ -45,6 +46,8 @@ export interface BenchServer {
   projection: ReturnType<typeof createProjection>;
   feed: ChangeFeed;
   timings: ServerTimings;
+  /** Every automatic rebuild of an outgrown document, in order. */
+  rebuilds: AutoRebuild[];
   stop(): Promise<void>;
 }
 
@@ -93,7 +96,8 @@ export async function startShoal(db: Db, host: Partial<DocHostOptions> = {}): Pr
     onApplied: (changes: AppliedChange[]) => changes.forEach((change) => sink?.publish(change)),
   });
   const policy: EditPolicy = { review: (...args) => timed(timings.reviews, () => inner.review(...args)) };
-  const docHost = await createDocHost({ db, log, policy, build: projection.build, refresh: projection.build, options: host });
+  const rebuilds: AutoRebuild[] = [];
+  const docHost = await createDocHost({ db, log, policy, build: projection.build, refresh: projection.build, options: host, onRebuilt: (r) => rebuilds.push(r) });
   const { changes, feed } = startChangeFeed({ db, log, projection, host: docHost });
   sink = changes;
   const { sessionBus, presenceRelay } = transportLinks(docHost.bus, log);
@@ -110,6 +114,7 @@ export async function startShoal(db: Db, host: Partial<DocHostOptions> = {}): Pr
     projection,
     feed,
     timings,
+    rebuilds,
     async stop() {
       await sync.close();
       await feed.close();

@@ -7,7 +7,6 @@
  * benchmark's clients, which never reload).
  */
 import { WebSocket } from 'ws';
-import * as Y from 'yjs';
 import type { Persistence } from '../../app/src/lib/sync/connection';
 import { SyncSession, type OnlineSource } from '../../app/src/lib/sync/sync-session';
 import { MemoryDatabases } from './fake-sync-socket';
@@ -76,6 +75,3 @@ export async function openNodeSession(input: NodeSessionInput): Promise<NodeSess
     close: () => session.close(),
   };
 }
-
-/** The document's `fields` as JSON (values with their stamps). */
-export const fieldsOf = (doc: Y.Doc): Record<string, unknown> => doc.getMap('fields').toJSON();
