@@ -216,14 +216,35 @@ async function settle(expected: readonly Record<string, unknown>[], since: numbe
 }
 
 /** The writes of one member: a bare provider's own SyncClient, or the app session's current one (it changes on a reset). */
-function writerOf(index: number, orgId: string): { client(): SyncClient; doc(): Y.Doc; done(): Promise<number> } {
+interface Writer {
+  /** Waits until writes to the thread can go in: a session that is resetting has an empty copy until the server's state is in. */
+  ready(threadId: string): Promise<void>;
+  client(): SyncClient;
+  doc(): Y.Doc;
+  /**
+   * After each transaction. A session waits until the server acknowledged it:
+   * unpaced, the server falls behind by many transactions, and a rebuild
+   * leaves those queued from the old epoch out (the session then replays
+   * only each key's last value), so fewer overwrites would reach the server.
+   */
+  paced(): Promise<void>;
+  /** @returns how many times the member reset to a new epoch. */
+  done(): Promise<number>;
+}
+
+function writerOf(index: number, orgId: string): Writer {
   const member = members[index];
   if (member?.kind === 'app') {
     const { app } = member;
     const resets = app.resets.length;
     return {
+      ready: async (threadId) => {
+        await app.session.settledReset();
+        await until('the thread in the session’s copy', () => app.session.client.thread(threadId) !== null, 60_000);
+      },
       client: () => app.session.client,
       doc: () => app.session.doc,
+      paced: () => until('the transaction acknowledged', () => app.session.status === 'online' && app.session.pendingCount === 0, 120_000),
       // Every write acknowledged (reviewed) by the server, in whichever epoch.
       done: async () => {
         await until('every write acknowledged', () => app.session.status === 'online' && app.session.pendingCount === 0, 240_000);
@@ -234,8 +255,10 @@ function writerOf(index: number, orgId: string): { client(): SyncClient; doc(): 
   }
   const bare = editorOf(index, orgId);
   return {
+    ready: async () => {},
     client: () => bare,
     doc: () => bare.doc,
+    paced: async () => {},
     done: async () => {
       bare.destroy();
       return 0;
@@ -259,6 +282,7 @@ async function overwrite(c: OverwriteCommand): Promise<{ transactions: number; e
     };
     for (let start = 0; start < c.threadIds.length * fields.length && edits < c.total; start += c.batch) {
       const before = edits;
+      await writer.ready(c.threadIds[0] as string);
       const client = writer.client();
       writer.doc().transact(() => {
         for (let k = start; k < Math.min(start + c.batch, c.threadIds.length * fields.length) && edits < c.total; k++) {
@@ -270,6 +294,7 @@ async function overwrite(c: OverwriteCommand): Promise<{ transactions: number; e
       });
       // A transaction that changed nothing sends nothing.
       transactions += edits > before ? 1 : 0;
+      await writer.paced();
       // Let the socket drain: the provider sends each transaction as one frame.
       await sleep(c.pauseMs);
     }

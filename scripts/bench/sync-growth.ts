@@ -6,12 +6,16 @@
  * so when the host rebuilds an outgrown document under a new epoch they
  * reset to it as the app does, keeping their unsent writes.
  *
+ * The editor waits for each transaction's acknowledgement before the next
+ * (sync-fleet.ts), so every overwrite reaches the server.
+ *
  * Bytes per overwrite are what the server's copy gains per overwrite from
  * after the first 1,000 edits (once every key exists), summed over the
  * epochs: each rebuild closes a stretch at the snapshot that set it off and
  * opens the next at the rebuilt one. Stored (snapshot + tail in Postgres)
  * and in-memory sizes are compared with a fresh projection of the same
- * state, at the end and, for stored, at its peak (sampled every 250 ms).
+ * state: at rest (once the deferred fold of the last writes has run), and,
+ * for stored, at its peak during the run (sampled every 250 ms).
  */
 import * as Y from 'yjs';
 import type { Db } from '../../db/types';
@@ -21,7 +25,7 @@ import { sharedThreads } from './sync-fanout';
 import type { Fleet } from './sync-fleet-control';
 import type { SeededOrg } from './sync-seed';
 import { BENCH_ORIGIN, sessionCookies, type BenchServer } from './sync-server';
-import { round, storedBytes } from './sync-util';
+import { round, storedBytes, until } from './sync-util';
 
 export interface GrowthFigures {
   edits: number;
@@ -37,7 +41,7 @@ export interface GrowthFigures {
   editorResets: number;
   /** The editor's document as the server holds it at the end. */
   editorEncodedBytes: number;
-  /** Snapshot plus tail in Postgres at the end. */
+  /** Snapshot plus tail in Postgres at rest, after the run. */
   editorStoredBytes: number;
   editorFreshBytes: number;
   editorStoredRatio: number;
@@ -91,6 +95,18 @@ function samplePeaks(db: Db, userIds: readonly string[]): { stop(): Promise<numb
   };
 }
 
+/** Waits (at most 15 s) until the tail is within the share of the snapshot that compaction keeps it to (options.ts). */
+async function folded(db: Db, userId: string): Promise<void> {
+  await until(
+    'the last writes folded',
+    async () => {
+      const s = await storedBytes(db, userId);
+      return s.tail <= Math.max(32 * 1024, s.snapshot / 4);
+    },
+    15_000,
+  ).catch(() => {});
+}
+
 /** What the document gained over the run, stretch by stretch between rebuilds. */
 function grown(userId: string, before: number, after: number, rebuilds: readonly AutoRebuild[]): number {
   let start = before;
@@ -123,6 +139,8 @@ export async function growthFigures(db: Db, server: BenchServer, fleet: Fleet, o
   const seconds = (performance.now() - start) / 1000;
   const [editorPeak, teammatePeak] = (await peaks.stop()) as [number, number];
   await fleet.send({ op: 'disconnect' });
+  await folded(db, editor);
+  await folded(db, teammate);
   const rebuilds = server.rebuilds.slice(since);
   const after = { editor: encodedSize(server, editor), teammate: encodedSize(server, teammate) };
   // Three of the four fields are shared, so the teammate's document takes three overwrites in four.

@@ -111,9 +111,9 @@ function growthRows(e: GrowthFigures): Row[] {
   const worst = Math.max(e.editorStoredRatio, e.teammateStoredRatio, e.editorPeakStoredRatio, e.teammatePeakStoredRatio);
   return [
     ['(e) bytes per overwrite, editor / teammate', `${e.editorBytesPerOverwrite} / ${e.teammateBytesPerOverwrite} B`, '<= 10 B', Math.max(e.editorBytesPerOverwrite, e.teammateBytesPerOverwrite) <= 10],
-    ['(e) stored / fresh at the end, editor / teammate', `${e.editorStoredRatio} / ${e.teammateStoredRatio}`, '<= 2', Math.max(e.editorStoredRatio, e.teammateStoredRatio) <= 2],
+    ['(e) stored / fresh at rest, editor / teammate', `${e.editorStoredRatio} / ${e.teammateStoredRatio}`, '<= 2', Math.max(e.editorStoredRatio, e.teammateStoredRatio) <= 2],
     ['(e) stored / fresh at its peak, editor / teammate', `${e.editorPeakStoredRatio} / ${e.teammatePeakStoredRatio}`, '<= 2', worst <= 2],
-    ['(e) in memory / fresh at the end, editor', `${e.editorEncodedRatio}`, '', null],
+    ['(e) in memory / fresh at rest, editor', `${e.editorEncodedRatio}`, '', null],
     ['(e) automatic rebuilds, editor / teammate (editor resets)', `${e.editorRebuilds} / ${e.teammateRebuilds} (${e.editorResets})`, '', null],
   ];
 }
