@@ -74,6 +74,12 @@ export interface RecordDto extends RecordSummaryDto {
   /** The owner, anyone above them, or an admin may delete the record and change its shares. */
   canDelete: boolean;
   canShare: boolean;
+  /**
+   * False only in the answer to an edit that moved the record out of the
+   * editor's reach (handed to someone they are not above, under Private
+   * record access): the change was made, and the record can no longer be opened.
+   */
+  accessible: boolean;
 }
 
 /** Create a record. Fields that do not apply to the type (e.g. `stage` on a lead) are refused. */

@@ -54,6 +54,15 @@ export async function findAccessibleRecord(
   return rows[0] ?? null;
 }
 
+/**
+ * One record of the organization, whoever asks: only for answering the
+ * person who just edited it (see getEditedRecordDetail), never for reads.
+ */
+export async function findRecordOfOrg(q: Queryable, orgId: string, id: string): Promise<RecordRow | null> {
+  const rows = await q.query<RecordRow>(`select ${COLUMNS} from ${FROM} where r.org_id = $1 and r.id = $2`, [orgId, id]);
+  return rows[0] ?? null;
+}
+
 /** Which of `ids` are records of `type` in the organization that the viewer can access. */
 export async function accessibleRecordIds(
   q: Queryable,

@@ -14,10 +14,11 @@ import {
   type RecordRefRow,
   type RecordSharesRow,
 } from '../../db/queries/record-links';
-import { listRecords, type RecordFilters, type RecordRow } from '../../db/queries/records';
+import { findAccessibleRecord, findRecordOfOrg, listRecords, type RecordFilters, type RecordRow } from '../../db/queries/records';
 import { findShareFlag } from '../../db/queries/share-flags';
 import type { Queryable } from '../../db/types';
 import type { Auth } from '../context';
+import { notFound } from '../errors';
 import { accessibleRecordOrThrow, canManageRecord } from './records';
 
 export interface RecordDetail {
@@ -29,6 +30,8 @@ export interface RecordDetail {
   shares: RecordSharesRow;
   myShareFlag: boolean;
   canManage: boolean;
+  /** False only in the answer to an edit that moved the record out of its editor's reach. */
+  accessible: boolean;
 }
 
 async function related(q: Queryable, viewerId: string, record: RecordRow): Promise<{ contacts: RecordRefRow[]; deals: RecordRefRow[] }> {
@@ -52,8 +55,33 @@ async function related(q: Queryable, viewerId: string, record: RecordRow): Promi
  * @throws {HttpError} 404 when the viewer cannot access it.
  */
 export async function getRecordDetail(q: Queryable, auth: Auth, id: string): Promise<RecordDetail> {
+  return detailOf(q, auth, await accessibleRecordOrThrow(q, auth, id), true);
+}
+
+/**
+ * The record as its editor just left it. Under Private record access an edit
+ * can move a record out of its editor's reach (handing it to someone they
+ * are not above); the answer then still describes what they wrote, marked
+ * not accessible, instead of a 404 for a change that was made. Related
+ * records are listed only as far as the editor can access them, as always.
+ * @throws {HttpError} 404 when there is no such record (deleted meanwhile).
+ */
+export async function getEditedRecordDetail(q: Queryable, auth: Auth, id: string): Promise<RecordDetail> {
+  const { id: viewerId, orgId } = auth.user;
+  const accessible = await findAccessibleRecord(q, viewerId, orgId, id);
+  if (accessible) {
+    return detailOf(q, auth, accessible, true);
+  }
+  const record = await findRecordOfOrg(q, orgId, id);
+  if (!record) {
+    throw notFound('Record');
+  }
+  return detailOf(q, auth, record, false);
+}
+
+async function detailOf(q: Queryable, auth: Auth, record: RecordRow, accessible: boolean): Promise<RecordDetail> {
   const viewerId = auth.user.id;
-  const record = await accessibleRecordOrThrow(q, auth, id);
+  const id = record.id;
   const emails = await listRecordEmails(q, id);
   const account = record.accountId ? await findRecordRef(q, viewerId, record.accountId) : null;
   const { contacts, deals } = await related(q, viewerId, record);
@@ -66,7 +94,8 @@ export async function getRecordDetail(q: Queryable, auth: Auth, id: string): Pro
     deals,
     shares: await listRecordShares(q, id),
     myShareFlag: flag?.shared ?? false,
-    canManage: await canManageRecord(q, auth, record),
+    canManage: accessible && (await canManageRecord(q, auth, record)),
+    accessible,
   };
 }
 

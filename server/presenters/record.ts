@@ -43,5 +43,6 @@ export function presentRecord(detail: RecordDetail): RecordDto {
     myShareFlag: detail.myShareFlag,
     canDelete: detail.canManage,
     canShare: detail.canManage,
+    accessible: detail.accessible,
   };
 }

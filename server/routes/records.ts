@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { ERROR_CODES } from '../../sync/api';
 import { IMPORT_MAX_BYTES, IMPORT_TYPES, type RecordListDto } from '../../sync/records-api';
 import { importRecords } from '../commands/import-records';
-import { getRecordDetail, listAccessibleRecords } from '../commands/record-detail';
+import { getEditedRecordDetail, getRecordDetail, listAccessibleRecords } from '../commands/record-detail';
 import { setRecordShares, setShareFlag } from '../commands/record-shares';
 import { createRecord, deleteRecord, updateRecord } from '../commands/records';
 import type { AppEnv } from '../context';
@@ -76,7 +76,7 @@ export const recordRoutes = new Hono<AppEnv>()
     const input = await readJson(c, CreateRecordSchema);
     const id = await createRecord(c.var.deps, auth, input);
     c.var.log.info({ recordId: id, type: input.type }, 'record created');
-    return c.json(presentRecord(await getRecordDetail(c.var.deps.db, auth, id)), 201);
+    return c.json(presentRecord(await getEditedRecordDetail(c.var.deps.db, auth, id)), 201);
   })
   .post('/import', importLimit, async (c) => {
     const auth = requireAuth(c.var.auth);
@@ -98,7 +98,7 @@ export const recordRoutes = new Hono<AppEnv>()
     const { id } = check(IdParamSchema, c.req.param());
     const patch = await readJson(c, UpdateRecordSchema);
     await updateRecord(c.var.deps, auth, id, patch);
-    return c.json(presentRecord(await getRecordDetail(c.var.deps.db, auth, id)));
+    return c.json(presentRecord(await getEditedRecordDetail(c.var.deps.db, auth, id)));
   })
   .delete('/:id', async (c) => {
     const auth = requireAuth(c.var.auth);

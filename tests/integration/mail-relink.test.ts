@@ -1,7 +1,7 @@
 /**
- * Item 7 of the records milestone: when records, their addresses or a
- * sharing setting change, existing mail re-links and visibility follows at
- * once, through the real APIs.
+ * Item 7 of the records milestone: when records (created, converted,
+ * re-owned, shared, deleted), their addresses or a sharing setting change,
+ * existing mail re-links and visibility follows at once, through the real APIs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordDto } from '../../sync/records-api';
@@ -16,7 +16,7 @@ describe.each(driverCases())('re-linking and visibility changes on $name', ({ cr
   let api: Client;
   beforeAll(async () => {
     t = await create();
-    h = await createHarness(t.db);
+    h = await createHarness(t.db, { SIGNUP: 'open' });
     api = client(h.app);
   });
   afterAll(async () => {
@@ -66,5 +66,38 @@ describe.each(driverCases())('re-linking and visibility changes on $name', ({ cr
     expect((await api.delete(`/api/records/${contact}`, { cookie: admin.cookie })).status).toBe(204);
     expect(await tomSees()).toEqual([]);
     expect((await api.get<ThreadListDto>('/api/threads', { cookie: rita.cookie })).body.threads.map((x) => x.id)).toEqual([threadId]);
+  });
+
+  it('follows conversion of the sender and, under Private record access, the record’s owner and shares', async () => {
+    const admin = await signUpAdmin(api);
+    const rita = await addPerson(api, admin.cookie, 'rep', 'Rita Rep');
+    const tom = await addPerson(api, admin.cookie, 'rep', 'Tom Teammate');
+    const account = await insertTestMailbox(t.db, { orgId: admin.orgId, ownerId: rita.userId, address: rita.email });
+    const older = await insertTestMessage(t.db, { orgId: admin.orgId, accountId: account, from: 'pat@prospect.example', to: [rita.email], subject: 'First contact' });
+    const newer = await insertTestMessage(t.db, { orgId: admin.orgId, accountId: account, from: 'pat@prospect.example', to: [rita.email], subject: 'Follow-up' });
+    await api.put('/api/me/email-sharing', { mode: 'public', excludedDomains: [], audience: null }, { cookie: rita.cookie });
+    await api.put('/api/admin/organization', { recordAccess: 'private' }, { cookie: admin.cookie });
+    const tomSees = async () => (await api.get<ThreadListDto>('/api/threads', { cookie: tom.cookie })).body.threads.map((x) => x.id).sort();
+    const both = [older.threadId, newer.threadId].sort();
+
+    // Rita converts the sender from the newer message: both of Pat's messages link to the new contact, which only she can access yet.
+    const converted = await api.post<{ record: { id: string } }>(`/api/messages/${newer.messageId}/convert`, { type: 'contact' }, { cookie: rita.cookie });
+    expect(converted.status).toBe(201);
+    const contact = converted.body.record.id;
+    const emails = await api.get<RecordEmailsDto>(`/api/records/${contact}/emails`, { cookie: rita.cookie });
+    expect(emails.body.messages.map((m) => m.id).sort()).toEqual([older.messageId, newer.messageId].sort());
+    expect(await tomSees()).toEqual([]);
+
+    // Shared with Tom: he can access the contact, so Rita's Public mail about it reaches him.
+    expect((await api.put(`/api/records/${contact}/shares`, { userIds: [tom.userId], groupIds: [] }, { cookie: rita.cookie })).status).toBe(200);
+    expect(await tomSees()).toEqual(both);
+    expect((await api.put(`/api/records/${contact}/shares`, { userIds: [], groupIds: [] }, { cookie: rita.cookie })).status).toBe(200);
+    expect(await tomSees()).toEqual([]);
+
+    // Rita hands the contact to Tom: he can access it as its owner, so her mail about it follows; she still sees her own.
+    expect((await api.patch(`/api/records/${contact}`, { ownerId: tom.userId }, { cookie: rita.cookie })).status).toBe(200);
+    expect(await tomSees()).toEqual(both);
+    expect((await api.get<MailCountsDto>('/api/mail/counts', { cookie: tom.cookie })).body.total).toBe(2);
+    expect((await api.get<ThreadListDto>('/api/threads', { cookie: rita.cookie })).body.threads).toHaveLength(2);
   });
 });

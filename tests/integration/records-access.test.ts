@@ -136,6 +136,31 @@ describe.each(driverCases())('record access on $name', ({ create }) => {
     expect((await api.get(`/api/records/${account.body.id}`, { cookie: rep2.cookie })).status).toBe(404);
   });
 
+  it('Private: handing a record to someone one is not above is saved and says it is out of reach, not a 404', async () => {
+    const { mgr, rep1, rep2 } = await team();
+    const lead = await post(rep1.cookie, { type: 'lead', name: 'Lead of Mark', company: 'Acme' });
+    expect(lead.body.accessible).toBe(true);
+    const handed = await api.patch<RecordDto>(`/api/records/${lead.body.id}`, { ownerId: rep2.userId, company: 'Acme AG' }, { cookie: rep1.cookie });
+    expect(handed.status).toBe(200);
+    expect(handed.body).toMatchObject({ accessible: false, company: 'Acme AG', owner: { id: rep2.userId }, canDelete: false, canShare: false });
+    expect((await api.get(`/api/records/${lead.body.id}`, { cookie: rep1.cookie })).status).toBe(404);
+    expect(await names(rep2.cookie)).toEqual(['Lead of Mark']);
+    // Mia, above Mark but not Adam, loses it with him.
+    expect((await api.get(`/api/records/${lead.body.id}`, { cookie: mgr.cookie })).status).toBe(404);
+
+    // Creating a record for someone outside one's line: 201, made, and out of reach.
+    const made = await post(rep1.cookie, { type: 'contact', name: 'For Adam', ownerId: rep2.userId });
+    expect(made.status).toBe(201);
+    expect(made.body).toMatchObject({ accessible: false, owner: { id: rep2.userId } });
+    expect(await names(rep2.cookie)).toEqual(['For Adam', 'Lead of Mark']);
+    // Edits that keep the record in reach answer as before.
+    const mine = await post(rep1.cookie, { type: 'lead', name: 'Still mine' });
+    expect((await api.patch<RecordDto>(`/api/records/${mine.body.id}`, { ownerId: rep1.userId, name: 'Still mine!' }, { cookie: mgr.cookie })).body).toMatchObject({
+      accessible: true,
+      name: 'Still mine!',
+    });
+  });
+
   it('share ids must belong to the organization', async () => {
     const { rep1 } = await team();
     const other = await signUpAdmin(api);
