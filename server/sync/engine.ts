@@ -32,7 +32,7 @@ export async function createSyncEngine(db: Db, config: Pick<Config, 'redisUrl' |
     db,
     log,
     now: () => Date.now(),
-    canonicalValue: (hosted, map, key) => projection.canonicalValue(hosted.userId, map as MapName, key, hosted.doc),
+    canonicalValue: (hosted, map, key, previous) => projection.canonicalValue(hosted.userId, map as MapName, key, hosted.doc, previous),
     onApplied: (changes: AppliedChange[]) => changes.forEach((change) => sink?.publish(change)),
   });
   const host = await createDocHost({ db, log, redisUrl: config.redisUrl ?? undefined, policy, build: projection.build, refresh: projection.build });

@@ -38,7 +38,7 @@ function isRef(value: unknown): value is number {
  * with one an earlier key (in key order) holds, is left out, so the result
  * is a one-to-one table whatever a client wrote into its copy.
  */
-export function heldRefs(map: Y.Map<unknown>): Map<string, number> {
+export function heldRefs(map: Pick<Y.Map<unknown>, 'keys' | 'get'>): Map<string, number> {
   const out = new Map<string, number>();
   const taken = new Set<number>();
   for (const key of [...map.keys()].sort()) {

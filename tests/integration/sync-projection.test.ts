@@ -216,6 +216,25 @@ describe.each(driverCases())('sync projection on $name', ({ create }) => {
       expect(await value(ids.dan, MAPS.threads, ids.t1)).toBeUndefined();
     });
 
+    it('keeps the refs records and people had before an update that rewrote or deleted them', async () => {
+      const original = doc(ids.cleo);
+      const forged = new Y.Doc();
+      Y.applyUpdate(forged, Y.encodeStateAsUpdate(original));
+      const kim = original.getMap(MAPS.records).get(ids.kim) as { ref: number };
+      const ben = original.getMap(MAPS.people).get(ids.ben) as { ref: number };
+      forged.getMap(MAPS.records).set(ids.kim, { ...kim, ref: 99 });
+      forged.getMap(MAPS.people).delete(ids.ben);
+      const previous = new Map([
+        [MAPS.records, new Map<string, unknown>([[ids.kim, kim]])],
+        [MAPS.people, new Map<string, unknown>([[ids.ben, ben]])],
+      ]);
+      const value = (map: (typeof MAPS)[keyof typeof MAPS], key: string) => projection.canonicalValue(ids.cleo, map, key, forged, previous);
+      expect(await value(MAPS.records, ids.kim)).toEqual(kim);
+      expect(await value(MAPS.people, ids.ben)).toEqual(ben);
+      expect(await value(MAPS.threads, ids.t1)).toEqual(original.getMap(MAPS.threads).get(ids.t1));
+      forged.destroy();
+    });
+
     it('fans a committed field edit out to every document holding the thread, and only the field', async () => {
       const feed = new ChangeFeed({ db: t.db, projection, docs, bus: createLocalChangeBus(), log: silent });
       const before = new Map([ids.anna, ids.ben, ids.cleo].map((id) => [id, docs.written.get(id)?.length ?? 0]));

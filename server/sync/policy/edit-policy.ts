@@ -105,7 +105,7 @@ async function serverCanonical(deps: PolicyDeps, hosted: HostedDoc, changed: Rea
     for (const key of keys) {
       const before = context?.previous?.get(map);
       const fallback = before?.has(key) ? plain(before.get(key)) : undefined;
-      values.set(key, deps.canonicalValue ? await deps.canonicalValue(hosted, map, key) : fallback);
+      values.set(key, deps.canonicalValue ? await deps.canonicalValue(hosted, map, key, context?.previous) : fallback);
     }
     out.set(map, values);
   }

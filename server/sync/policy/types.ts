@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Db } from '../../../db/types';
-import type { HostedDoc } from '../types';
+import type { HostedDoc, ReviewContext } from '../types';
 
 export const OUTCOMES = { applied: 'applied', lost: 'lost', refused: 'refused' } as const;
 export type Outcome = (typeof OUTCOMES)[keyof typeof OUTCOMES];
@@ -70,7 +70,12 @@ export interface MapDecision {
  * The value a server-written key should hold in a person's document, or
  * `undefined` when it should not exist. The projection's builder provides it.
  */
-export type CanonicalValue = (hosted: HostedDoc, map: string, key: string) => Promise<unknown>;
+/**
+ * The value a server-written key should hold. `previous` is what the update
+ * found in each changed key: refs are read from it, not from what the
+ * update (perhaps forged) left in the document.
+ */
+export type CanonicalValue = (hosted: HostedDoc, map: string, key: string, previous?: ReviewContext['previous']) => Promise<unknown>;
 
 export interface PolicyDeps {
   db: Db;

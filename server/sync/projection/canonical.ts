@@ -23,7 +23,7 @@ import {
 import type * as Y from 'yjs';
 import type { Queryable } from '../../../db/types';
 import { MAPS, parseFieldKey, type MapName } from '../../../sync/doc/schema';
-import { encodeThread, refTables } from '../../../sync/doc/thread-codec';
+import { encodeThread, heldRefs, type RefTables } from '../../../sync/doc/thread-codec';
 import {
   accountEntries,
   fieldEntries,
@@ -49,6 +49,31 @@ export interface CanonicalRequest {
    * document would give.
    */
   doc?: Y.Doc | undefined;
+  /**
+   * Per map, what the update under review found in each key it changed:
+   * records and people keep the refs they had before it, so a client that
+   * rewrote or deleted an entry cannot move a ref.
+   */
+  previous?: ReadonlyMap<string, ReadonlyMap<string, unknown>> | undefined;
+}
+
+type RefMap = typeof MAPS.records | typeof MAPS.people;
+
+/** A map's entries as the server last wrote them: the document, with the keys the update changed put back. */
+function entriesBefore(req: CanonicalRequest, map: RefMap): Map<string, unknown> {
+  const out = new Map<string, unknown>(req.doc ? req.doc.getMap<unknown>(map).entries() : []);
+  for (const [key, value] of req.previous?.get(map) ?? []) {
+    if (value === undefined) {
+      out.delete(key);
+    } else {
+      out.set(key, value);
+    }
+  }
+  return out;
+}
+
+function tablesBefore(req: CanonicalRequest): RefTables {
+  return { people: heldRefs(entriesBefore(req, MAPS.people)), records: heldRefs(entriesBefore(req, MAPS.records)) };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -58,18 +83,22 @@ async function inWorkingSet(db: Queryable, queryFor: WorkingSetQueryFor, viewer:
   return threadIds.filter((id) => ids.has(id));
 }
 
-async function threadValue(db: Queryable, queryFor: WorkingSetQueryFor, viewer: ViewerRow, threadId: string, doc: Y.Doc | undefined): Promise<unknown> {
-  if ((await inWorkingSet(db, queryFor, viewer, [threadId])).length === 0) {
+async function threadValue(db: Queryable, queryFor: WorkingSetQueryFor, viewer: ViewerRow, req: CanonicalRequest): Promise<unknown> {
+  if ((await inWorkingSet(db, queryFor, viewer, [req.key])).length === 0) {
     return undefined;
   }
-  const [row] = await listWorkingSetThreads(db, queryFor(viewer, [threadId]));
-  return row ? encodeThread(toThreadSummary(row), doc ? refTables(doc) : { people: new Map(), records: new Map() }) : undefined;
+  const [row] = await listWorkingSetThreads(db, queryFor(viewer, [req.key]));
+  return row ? encodeThread(toThreadSummary(row), tablesBefore(req)) : undefined;
 }
 
-/** The ref an entry holds in the document, or the one it would be given there. */
-function refIn(doc: Y.Doc | undefined, map: typeof MAPS.records | typeof MAPS.people, id: string): number {
-  const held = doc ? [...doc.getMap<unknown>(map).keys()] : [];
-  return (doc ? refsAfter(doc, map, [...held, id]) : new Map([[id, 1]])).get(id) ?? 1;
+/** The ref an entry held before the update, or the one it would be given in the document. */
+function refIn(req: CanonicalRequest, map: RefMap, id: string): number {
+  const before = entriesBefore(req, map);
+  const held = heldRefs(before).get(id);
+  if (held !== undefined) {
+    return held;
+  }
+  return (req.doc ? refsAfter(req.doc, map, [...before.keys(), id], before) : new Map([[id, 1]])).get(id) ?? 1;
 }
 
 async function fieldValue(db: Queryable, queryFor: WorkingSetQueryFor, viewer: ViewerRow, key: string): Promise<unknown> {
@@ -81,20 +110,21 @@ async function fieldValue(db: Queryable, queryFor: WorkingSetQueryFor, viewer: V
 }
 
 /** A record belongs when the person can access it and owns it or a working-set thread refers to it. */
-async function recordValue(db: Queryable, queryFor: WorkingSetQueryFor, viewer: ViewerRow, recordId: string, doc: Y.Doc | undefined): Promise<unknown> {
+async function recordValue(db: Queryable, queryFor: WorkingSetQueryFor, viewer: ViewerRow, req: CanonicalRequest): Promise<unknown> {
+  const recordId = req.key;
   const [row] = await listProjectionRecords(db, viewer.id, [recordId], false);
   if (!row) {
     return undefined;
   }
   if (row.ownerId === viewer.id) {
-    return toRecordDoc(row, refIn(doc, MAPS.records, recordId));
+    return toRecordDoc(row, refIn(req, MAPS.records, recordId));
   }
   const linked = await inWorkingSet(db, queryFor, viewer, await listThreadsLinkedTo(db, recordId));
   if (linked.length === 0) {
     return undefined;
   }
   const threads = await listWorkingSetThreads(db, queryFor(viewer, linked));
-  return threads.some((t) => t.recordIds.includes(recordId)) ? toRecordDoc(row, refIn(doc, MAPS.records, recordId)) : undefined;
+  return threads.some((t) => t.recordIds.includes(recordId)) ? toRecordDoc(row, refIn(req, MAPS.records, recordId)) : undefined;
 }
 
 async function metaValue(db: Queryable, userId: string, key: string): Promise<unknown> {
@@ -121,13 +151,13 @@ export async function canonicalValue(db: Queryable, queryFor: WorkingSetQueryFor
   }
   switch (req.map) {
     case MAPS.threads:
-      return threadValue(db, queryFor, viewer, req.key, req.doc);
+      return threadValue(db, queryFor, viewer, req);
     case MAPS.records:
-      return recordValue(db, queryFor, viewer, req.key, req.doc);
+      return recordValue(db, queryFor, viewer, req);
     case MAPS.shareFlags:
       return shareFlagEntries(await listOwnShareFlags(db, viewer.id, [req.key])).get(req.key);
     case MAPS.people:
-      return personEntries(await listDirectory(db, viewer.orgId), new Map([[req.key, refIn(req.doc, MAPS.people, req.key)]])).get(req.key);
+      return personEntries(await listDirectory(db, viewer.orgId), new Map([[req.key, refIn(req, MAPS.people, req.key)]])).get(req.key);
     case MAPS.notifications:
       return notificationEntries((await listVisibleNotifications(db, viewer.id, req.maxNotifications)).rows).get(req.key);
     case MAPS.accounts:

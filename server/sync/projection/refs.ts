@@ -24,9 +24,15 @@ function refsInThreads(doc: Y.Doc, field: 'o' | 'r'): Set<number> {
 /**
  * Refs for the entities of `map` after a write that leaves `after` in it.
  * @param after every id the map holds once the write is done, kept and new.
+ * @param entries the map's entries to take held refs from (default: the document's).
  */
-export function refsAfter(doc: Y.Doc, map: Extract<MapName, 'records' | 'people'>, after: Iterable<string>): Map<string, number> {
-  const held = heldRefs(doc.getMap<unknown>(map));
+export function refsAfter(
+  doc: Y.Doc,
+  map: Extract<MapName, 'records' | 'people'>,
+  after: Iterable<string>,
+  entries: Pick<Y.Map<unknown>, 'keys' | 'get'> = doc.getMap<unknown>(map),
+): Map<string, number> {
+  const held = heldRefs(entries);
   const ids = [...new Set(after)];
   const kept = new Map(ids.flatMap((id) => {
     const ref = held.get(id);

@@ -28,7 +28,7 @@ import { MAPS, type MapName, type ThreadSummary } from '../../../sync/doc/schema
 import { docMap, fieldScope, keepNewerField, keepNewerStamp, reconcileMap, type KeepCurrent } from '../../../sync/doc/projection';
 import { readSummaries } from '../../../sync/doc/thread-codec';
 import type { HostedDoc } from '../types';
-import { canonicalValue } from './canonical';
+import { canonicalValue, type CanonicalRequest } from './canonical';
 import {
   accountEntries,
   fieldEntries,
@@ -149,8 +149,8 @@ export class Projection {
   }
 
   /** The value a server-map or `fields` key should hold for the person, or undefined when it should not exist. */
-  canonicalValue(userId: string, map: MapName, key: string, doc?: HostedDoc['doc']): Promise<unknown> {
-    return canonicalValue(this.db, this.workingSetQuery.bind(this), { userId, map, key, maxNotifications: this.maxNotifications, doc });
+  canonicalValue(userId: string, map: MapName, key: string, doc?: HostedDoc['doc'], previous?: CanonicalRequest['previous']): Promise<unknown> {
+    return canonicalValue(this.db, this.workingSetQuery.bind(this), { userId, map, key, maxNotifications: this.maxNotifications, doc, previous });
   }
 
   /** The start of the activity window: threads quiet since then stay only while open or assigned. */
