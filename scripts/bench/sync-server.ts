@@ -92,7 +92,7 @@ export async function startShoal(db: Db, host: Partial<DocHostOptions> = {}): Pr
     db,
     log,
     now: () => Date.now(),
-    canonicalValue: (hosted, map, key) => projection.canonicalValue(hosted.userId, map as MapName, key),
+    canonicalValue: (hosted, map, key, previous) => projection.canonicalValue(hosted.userId, map as MapName, key, hosted.doc, previous),
     onApplied: (changes: AppliedChange[]) => changes.forEach((change) => sink?.publish(change)),
   });
   const policy: EditPolicy = { review: (...args) => timed(timings.reviews, () => inner.review(...args)) };
