@@ -80,11 +80,11 @@ export class DocUpkeep {
     }
   }
 
-  /** Folds an outgrown tail later, and only once no other document's updates wait to be stored (they go first). */
+  /** Folds an outgrown tail later, once no other document's updates wait to be stored (they go first) or once it is overdue. */
   private schedule(): void {
     this.timer = setTimeout(() => {
       this.timer = null;
-      if (this.deps.appender?.busy && this.target.isWriter()) {
+      if (this.deps.appender?.busy && this.target.isWriter() && !this.log.overdue) {
         this.schedule();
         return;
       }

@@ -113,6 +113,15 @@ export class WriteLog {
   }
 
   /**
+   * Whether the tail outgrew the snapshot itself: then its fold waits for
+   * nobody, or a document written without pause while fan-outs keep the
+   * appender busy would store several times its content.
+   */
+  get overdue(): boolean {
+    return this.tail.bytes > Math.max(this.limits.compactMinBytes, this.snapshotBytes);
+  }
+
+  /**
    * Replaces the tail up to `lastSeq` by a snapshot when due (or `outgrown`);
    * a failure only leaves the tail as it is.
    * @returns the new snapshot's size, or null when nothing was folded.
