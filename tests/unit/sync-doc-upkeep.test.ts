@@ -1,15 +1,16 @@
 /**
  * When an outgrown tail is folded: later, and after other documents' queued
- * updates, but never postponed past the point where the tail is larger than
- * the snapshot (a document written without pause during fan-outs would
- * otherwise store several times its content).
+ * updates, but at once when the tail is larger than the snapshot or all
+ * that is stored passes MAX_STORED_RATIO × the content: a document written
+ * without pause during fan-outs would otherwise store several times its
+ * content.
  */
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import type { Db } from '../../db/types';
 import type { AppendBatcher } from '../../server/sync/host/append-batcher';
-import { DocUpkeep, type UpkeepTarget } from '../../server/sync/host/doc-upkeep';
+import { DocUpkeep, MAX_STORED_RATIO, type UpkeepTarget } from '../../server/sync/host/doc-upkeep';
 import type { DocLease } from '../../server/sync/host/leases';
 import { WriteLog } from '../../server/sync/host/write-log';
 
@@ -19,7 +20,7 @@ function writeLog(tailBytes: number, snapshotBytes: number): WriteLog {
   return new WriteLog({} as Db, 'u1', LIMITS, { seq: 10, tail: { count: 5, bytes: tailBytes }, snapshotBytes });
 }
 
-function upkeepOf(log: WriteLog, busy: boolean): { upkeep: DocUpkeep; folds: () => number } {
+function upkeepOf(log: WriteLog, busy: boolean, freshBytes?: number): { upkeep: DocUpkeep; folds: () => number } {
   let folds = 0;
   vi.spyOn(log, 'compactIfDue').mockImplementation(async () => {
     folds += 1;
@@ -36,7 +37,13 @@ function upkeepOf(log: WriteLog, busy: boolean): { upkeep: DocUpkeep; folds: () 
     rebuild: async () => undefined,
   };
   const appender = { busy } as AppendBatcher;
-  const upkeep = new DocUpkeep(target, log, { ...LIMITS, rebuildRatio: 1.5, rebuildMinBytes: 64_000, log: pino({ level: 'silent' }), appender, hooks: {} }, { doc, epoch: 'e1', seq: 10, tail: { count: 5, bytes: 0 } });
+  const upkeep = new DocUpkeep(target, log, { ...LIMITS, rebuildRatio: 1.5, rebuildMinBytes: 64_000, log: pino({ level: 'silent' }), appender, hooks: {} }, {
+    doc,
+    epoch: 'e1',
+    seq: 10,
+    tail: { count: 5, bytes: 0 },
+    ...(freshBytes === undefined ? {} : { built: true, snapshotBytes: freshBytes }),
+  });
   return { upkeep, folds: () => folds };
 }
 
@@ -68,12 +75,41 @@ describe('DocUpkeep', () => {
     upkeep.stop();
   });
 
-  it('folds an overdue tail even while the appender stays busy', async () => {
+  it('folds an overdue tail at once, even while the appender stays busy', async () => {
     const { upkeep, folds } = upkeepOf(writeLog(41_000, 40_000), true);
     upkeep.afterStore();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(folds()).toBe(1);
+    upkeep.stop();
+  });
+
+  it('folds a tail that became overdue while it waited, without waiting for the appender', async () => {
+    const log = writeLog(12_000, 40_000);
+    const { upkeep, folds } = upkeepOf(log, true);
+    upkeep.afterStore();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(folds()).toBe(0);
+    log.moveTo({ seq: 20, tail: { count: 30, bytes: 45_000 }, snapshotBytes: 40_000 });
     await vi.advanceTimersByTimeAsync(250);
     expect(folds()).toBe(1);
     upkeep.stop();
+  });
+
+  it('folds at once when snapshot and tail pass the stored limit of the content', async () => {
+    // Content 100 KB; snapshot 1.3× (not yet rebuilt), tail 0.4×: stored past the limit.
+    expect(1.7).toBeGreaterThan(MAX_STORED_RATIO);
+    const { upkeep, folds } = upkeepOf(writeLog(40_000, 130_000), true, 100_000);
+    upkeep.afterStore();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(folds()).toBe(1);
+    upkeep.stop();
+    // Outgrown (a tail past a quarter of the snapshot) but stored within the limit: it waits for the appender.
+    expect(1.55).toBeLessThan(MAX_STORED_RATIO);
+    const under = upkeepOf(writeLog(35_000, 120_000), true, 100_000);
+    under.upkeep.afterStore();
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(under.folds()).toBe(0);
+    under.upkeep.stop();
   });
 
   it('folds an outgrown tail a little later when nothing else waits', async () => {

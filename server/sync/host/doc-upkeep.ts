@@ -34,6 +34,13 @@ export interface UpkeepDeps extends CompactionLimits, RebuildLimits {
   hooks: { rebuilt?(rebuild: AutoRebuild): void };
 }
 
+/**
+ * Stored bytes (snapshot + tail) past this multiple of a fresh encoding make
+ * the tail overdue: with rebuilds at 1.35× and this, what a document keeps in
+ * Postgres stays within about twice its content.
+ */
+export const MAX_STORED_RATIO = 1.6;
+
 export class DocUpkeep {
   /** Encoded size of a fresh build of the content, as last measured (null: not yet, e.g. loaded from Postgres). */
   private fresh: number | null;
@@ -65,26 +72,43 @@ export class DocUpkeep {
     void this.target.exclusive(() => this.compactIfDue());
   }
 
-  /** After each stored append: an outgrown tail is folded a little later. */
+  /** After each stored append: an outgrown tail is folded a little later, an overdue one at once. */
   afterStore(): void {
-    if (this.log.outgrown && !this.timer && !this.stopped) {
+    if (this.stopped || !this.log.outgrown) {
+      return;
+    }
+    if (this.overdue()) {
+      this.cancelTimer();
+      void this.target.exclusive(() => this.compactIfDue(true));
+      return;
+    }
+    if (!this.timer) {
       this.schedule();
     }
   }
 
-  stop(): void {
-    this.stopped = true;
+  /** A tail past the snapshot's size, or stored bytes past MAX_STORED_RATIO × the content, waits for nothing. */
+  private overdue(): boolean {
+    return this.log.overdue || (this.fresh !== null && this.log.storedBytes > this.fresh * MAX_STORED_RATIO);
+  }
+
+  private cancelTimer(): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
   }
 
+  stop(): void {
+    this.stopped = true;
+    this.cancelTimer();
+  }
+
   /** Folds an outgrown tail later, once no other document's updates wait to be stored (they go first) or once it is overdue. */
   private schedule(): void {
     this.timer = setTimeout(() => {
       this.timer = null;
-      if (this.deps.appender?.busy && this.target.isWriter() && !this.log.overdue) {
+      if (this.deps.appender?.busy && this.target.isWriter() && !this.overdue()) {
         this.schedule();
         return;
       }

@@ -46,7 +46,7 @@ export const DOC_HOST_DEFAULTS: DocHostOptions = {
   compactTailRatio: 0.25,
   compactMinBytes: 32 * 1024,
   compactDelayMs: 2_000,
-  rebuildRatio: 1.5,
+  rebuildRatio: 1.35,
   rebuildMinBytes: 64 * 1024,
   maxResident: 2_000,
   idleMs: 10 * 60_000,

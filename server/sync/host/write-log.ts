@@ -112,6 +112,11 @@ export class WriteLog {
     return this.tail.bytes > Math.max(this.limits.compactMinBytes, this.snapshotBytes * this.limits.compactTailRatio);
   }
 
+  /** Bytes in Postgres: snapshot and tail. */
+  get storedBytes(): number {
+    return this.snapshotBytes + this.tail.bytes;
+  }
+
   /**
    * Whether the tail outgrew the snapshot itself: then its fold waits for
    * nobody, or a document written without pause while fan-outs keep the
