@@ -29,7 +29,31 @@ function idsFor(n: number): string[] {
   return Array.from({ length: n }, () => randomUUID());
 }
 
-function collect(org: ModelOrg, rows: Rows): StoredOrg {
+/** A raw message with one text attachment, `attachment of m<i>`, for the download endpoint. */
+export function rawWithAttachment(i: number): Uint8Array {
+  const text = [
+    'From: sender@model.test',
+    'To: rep@corp.test',
+    `Subject: Subject m${i}`,
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="b"',
+    '',
+    '--b',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    `body token m${i}`,
+    '--b',
+    `Content-Type: text/plain; name="m${i}.txt"`,
+    `Content-Disposition: attachment; filename="m${i}.txt"`,
+    '',
+    `attachment of m${i}`,
+    '--b--',
+    '',
+  ].join('\r\n');
+  return new TextEncoder().encode(text);
+}
+
+function collect(org: ModelOrg, rows: Rows, withContent: boolean): StoredOrg {
   const s: StoredOrg = {
     orgId: randomUUID(),
     people: idsFor(org.people.length),
@@ -76,8 +100,12 @@ function collect(org: ModelOrg, rows: Rows): StoredOrg {
     push('messages', [
       id, s.orgId, s.accounts[m.owner], s.threadOf[i], `k:${id}`, at, ZERO_HASH, m.sentFromShoal, `Subject m${i}`, `snippet m${i}`, `body token m${i}`,
       m.participants[0], JSON.stringify(to), m.inbound ? 'inbound' : 'outbound', m.seen ?? false,
+      JSON.stringify(withContent ? [{ filename: `m${i}.txt`, contentType: 'text/plain', size: 16, partIndex: 0 }] : []),
     ]);
     m.participants.forEach((a, k) => push('message_participants', [id, a, k === 0 ? 'from' : 'to']));
+    if (withContent) {
+      push('message_raw', [id, rawWithAttachment(i)]);
+    }
   });
   // A thread carries its first message's subject, which the viewer of a later message may not be allowed to read.
   threads.forEach((id, t) => push('threads', [id, s.orgId, `Subject m${t}`]));
@@ -100,14 +128,18 @@ const TABLES: [string, string[]][] = [
   ['record_shares', ['record_id', 'user_id', 'group_id']],
   ['email_share_flags', ['owner_id', 'record_id', 'shared', 'hlc']],
   ['threads', ['id', 'org_id', 'subject']],
-  ['messages', ['id', 'org_id', 'account_id', 'thread_id', 'message_key', 'received_at', 'raw_sha256', 'sent_from_shoal', 'subject', 'snippet', 'text_body', 'from_address', 'to_addresses::text::jsonb', 'direction', 'seen']],
+  ['messages', ['id', 'org_id', 'account_id', 'thread_id', 'message_key', 'received_at', 'raw_sha256', 'sent_from_shoal', 'subject', 'snippet', 'text_body', 'from_address', 'to_addresses::text::jsonb', 'direction', 'seen', 'attachments::text::jsonb']],
   ['message_participants', ['message_id', 'address', 'role']],
+  ['message_raw', ['message_id', 'raw::bytea']],
 ];
 
-/** Inserts model organizations in one transaction's worth of multi-row inserts. */
-export async function storeModelOrgs(q: Queryable, orgs: readonly ModelOrg[]): Promise<StoredOrg[]> {
+/**
+ * Inserts model organizations in one transaction's worth of multi-row inserts.
+ * @param options.withContent also store each message's raw bytes with one attachment (for the download endpoint).
+ */
+export async function storeModelOrgs(q: Queryable, orgs: readonly ModelOrg[], options: { withContent?: boolean } = {}): Promise<StoredOrg[]> {
   const rows: Rows = {};
-  const stored = orgs.map((org) => collect(org, rows));
+  const stored = orgs.map((org) => collect(org, rows, options.withContent ?? false));
   for (const [table, columns] of TABLES) {
     await insertRows(q, table, columns, rows[table] ?? []);
   }

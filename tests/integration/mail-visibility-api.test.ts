@@ -4,7 +4,8 @@
  * unread counts, previews, participants, owners and linked records), a
  * thread, search, counts per mailbox owner, a record's Emails list for "All"
  * and for each mailbox owner, "why can I see this?" (its verdict and rule as
- * the pure module decides) and notifications with their unread count.
+ * the pure module decides), attachment downloads and notifications with
+ * their unread count.
  * Nothing the oracle hides may show up in any of them, and nothing it allows
  * may be missing.
  */
@@ -41,7 +42,7 @@ interface World extends Expected {
 }
 
 async function buildWorld(h: Harness, model: ModelOrg): Promise<World> {
-  const [stored] = (await h.deps.db.transaction((tx) => storeModelOrgs(tx, [model]))) as [StoredOrg];
+  const [stored] = (await h.deps.db.transaction((tx) => storeModelOrgs(tx, [model], { withContent: true }))) as [StoredOrg];
   const cookies: string[] = [];
   for (const userId of stored.people) {
     const { token } = await createSession(h.deps.db, userId, h.deps.now());
@@ -174,10 +175,15 @@ async function checkRecordEmails(api: Client, w: World, p: number): Promise<void
   }
 }
 
-async function checkWhyAndNotifications(api: Client, w: World, p: number): Promise<void> {
+/** A download: its status and body as text (not JSON). */
+type Download = (path: string, cookie: string) => Promise<{ status: number; text: string }>;
+
+async function checkWhyAttachmentsAndNotifications(api: Client, download: Download, w: World, p: number): Promise<void> {
   const cookie = w.cookies[p] as string;
   const { mine, idOf } = lens(w, p);
   for (const [i, message] of w.model.messages.entries()) {
+    const file = await download(`/api/messages/${idOf(i)}/attachments/0`, cookie);
+    expect(file, `person ${p}: attachment of message ${i}`).toMatchObject(mine.has(i) ? { status: 200, text: `attachment of m${i}` } : { status: 404 });
     const res = await api.get<VisibilityExplanationDto>(`/api/messages/${idOf(i)}/visibility`, { cookie });
     expect(res.status, `person ${p}: why-can-I-see message ${i}`).toBe(mine.has(i) ? 200 : 404);
     if (res.status === 200) {
@@ -196,10 +202,15 @@ describe.each(driverCases())('mail APIs against the oracle on $name', ({ create 
   let t: TestDb;
   let h: Harness;
   let api: Client;
+  let download: Download;
   beforeAll(async () => {
     t = await create();
     h = await createHarness(t.db);
     api = client(h.app);
+    download = async (path, cookie) => {
+      const res = await h.app.request(path, { headers: { cookie } });
+      return { status: res.status, text: await res.text() };
+    };
   });
   afterAll(async () => {
     await t.drop();
@@ -223,7 +234,7 @@ describe.each(driverCases())('mail APIs against the oracle on $name', ({ create 
         await checkThreads(api, w, p);
         await checkSearchAndCounts(api, w, p);
         await checkRecordEmails(api, w, p);
-        await checkWhyAndNotifications(api, w, p);
+        await checkWhyAttachmentsAndNotifications(api, download, w, p);
       }
     }
     // Both sides of the rules were exercised, so a filter that hid or showed everything would have failed.
