@@ -3,7 +3,7 @@
  * account, a contact at it and a deal linking both with a stage, made in the
  * forms; the deals list filtered by stage; then, under Private record access,
  * the deal shared with a teammate, who can open it while an unshared deal
- * stays out of her list.
+ * stays out of her list, and a lead made for her that its maker cannot open.
  */
 import type { APIRequestContext, Locator } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -84,7 +84,19 @@ describe.runIf(browserAvailable())('deals and record shares e2e in Chromium', ()
     await page.getByRole('region', { name: 'Shared with' }).getByText('Rita Rep').waitFor();
     await shot(page, 'record-shares');
 
+    // A lead made for Rita, outside the admin's line: created, and the admin stays on the list she cannot open it from.
+    await page.goto('/records/lead');
+    await page.getByRole('button', { name: 'New lead' }).first().click();
+    const newLead = page.getByRole('dialog', { name: 'New lead' });
+    await newLead.getByLabel('Name', { exact: true }).fill('Lead for Rita');
+    await newLead.getByLabel('Owner').selectOption({ label: 'Rita Rep' });
+    await newLead.getByRole('button', { name: 'Create lead' }).click();
+    await page.getByText('Lead for Rita was created for Rita Rep; records are Private, so you cannot open it.').waitFor();
+    expect(new URL(page.url()).pathname).toBe('/records/lead');
+
     const rita = await repContext.newPage();
+    await rita.goto('/records/lead');
+    await rita.locator('tr[data-record-name="Lead for Rita"]').waitFor();
     await rita.goto('/records/deal');
     await rita.locator('tr[data-record-name="Acme renewal"]').waitFor();
     expect(await rita.locator('tr[data-record-name="Beta pilot"]').count()).toBe(0);
