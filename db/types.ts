@@ -36,7 +36,7 @@ export interface Tx extends Queryable {
  */
 export interface Lease {
   readonly name: string;
-  /** Whether the connection holding the lock still answers. */
+  /** Whether the lock is still held (it dies with the connection it was taken on). */
   alive(): Promise<boolean>;
   release(): Promise<void>;
 }

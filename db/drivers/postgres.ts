@@ -6,7 +6,8 @@
 import net from 'node:net';
 import type { Writable } from 'node:stream';
 import postgres from 'postgres';
-import type { Db, Lease, Queryable, Tx } from '../types';
+import type { Db, Queryable, Tx } from '../types';
+import { postgresLeases } from './postgres-leases';
 
 const INT8_OID = 20;
 
@@ -52,6 +53,7 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
   });
   const transaction: Db['transaction'] = async (fn) => (await sql.begin((tx) => fn(inTransaction(tx)))) as Awaited<ReturnType<typeof fn>>;
   const root = wrap(sql);
+  const leases = postgresLeases(url);
   return {
     driver: 'postgres',
     query: root.query,
@@ -59,8 +61,10 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
     // A pooled COPY needs its own transaction: the check after it must run on the same connection.
     copyFrom: (table, columns, data) => transaction((tx) => tx.copyFrom(table, columns, data)),
     transaction,
-    tryLease: (name) => tryPostgresLease(sql, name),
-    close: () => sql.end({ timeout: 5 }),
+    tryLease: leases.tryLease,
+    async close() {
+      await Promise.all([leases.close(), sql.end({ timeout: 5 })]);
+    },
   };
 }
 
@@ -128,47 +132,6 @@ function drained(stream: Writable): Promise<void> {
     };
     stream.on('drain', done).on('close', done);
   });
-}
-
-async function tryPostgresLease(sql: postgres.Sql, name: string): Promise<Lease | null> {
-  // A session-level advisory lock lives as long as its connection, so the lease reserves one.
-  const conn = await sql.reserve();
-  try {
-    const [row] = await conn.unsafe<{ ok: boolean }[]>(`select pg_try_advisory_lock(hashtext('shoal'), hashtext($1)) as ok`, [name]);
-    if (!row?.ok) {
-      conn.release();
-      return null;
-    }
-  } catch (error) {
-    conn.release();
-    throw error;
-  }
-  let released = false;
-  return {
-    name,
-    async alive() {
-      if (released) {
-        return false;
-      }
-      try {
-        await conn.unsafe('select 1');
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    async release() {
-      if (released) {
-        return;
-      }
-      released = true;
-      try {
-        await conn.unsafe(`select pg_advisory_unlock(hashtext('shoal'), hashtext($1))`, [name]);
-      } finally {
-        conn.release();
-      }
-    },
-  };
 }
 
 /**
