@@ -8,7 +8,7 @@
 import { ImapFlow } from 'imapflow';
 import type { Logger } from 'pino';
 import { findAccountSecrets, findMailAccount, recordHealthCheck, setAccountHealth, type MailAccountRow } from '../../db/queries/mail-accounts';
-import { listFolders, upsertFolder } from '../../db/queries/mail-folders';
+import { findFolder, listFolders, upsertFolder } from '../../db/queries/mail-folders';
 import type { Db, Lease } from '../../db/types';
 import { classifyConnectionError } from '../mail/connection-errors';
 import { imapOptions, PROBE_TIMEOUTS, type EndpointSettings } from '../mail/connection';
@@ -16,6 +16,7 @@ import { openAccountSecrets } from '../secrets/account-secrets';
 import type { Keyring } from '../secrets/keyring';
 import { BACKOFF, reconnectDelay, throttleHint } from './backoff';
 import { planFolders, syncOrder } from './folders';
+import { guardLease } from './lease-guard';
 import { FULL_DIFF_INTERVAL_MS } from './sync-changes';
 import { syncFolderPass, type MessageSink } from './sync-folder';
 
@@ -65,6 +66,12 @@ export interface WorkerDeps {
 
 type Wake = () => void;
 
+/** The account to sync and the lease that makes this worker its only syncer. */
+interface Held {
+  account: MailAccountRow;
+  lease: Lease;
+}
+
 /** iCloud sends malformed VANISHED responses (Mailspring turns QRESYNC off there too). */
 function qresyncTrusted(imapHost: string): boolean {
   return !/(^|\.)mail\.me\.com$/i.test(imapHost);
@@ -79,6 +86,8 @@ export class AccountWorker {
   private attempts = 0;
   private running: Promise<void> | null = null;
   private inboxDirty = false;
+  /** Set when the lease died under a running session: it must end, and the lease be taken again. */
+  private leaseLost = false;
 
   constructor(
     readonly accountId: string,
@@ -112,20 +121,36 @@ export class AccountWorker {
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
-      this.lease ??= await this.deps.db.tryLease(`mail-account:${this.accountId}`);
-      if (!this.lease) {
+      let held: Held | 'wait' | 'gone';
+      try {
+        held = await this.acquire();
+      } catch (error) {
+        // The database is out of reach (a restart, a dropped socket): keep the worker, try again later.
+        this.log().warn({ err: error }, 'mailbox lease check failed');
+        held = 'wait';
+      }
+      if (held === 'gone') {
+        return;
+      }
+      if (held === 'wait') {
         await this.sleep(this.options.leaseRetryMs);
         continue;
       }
-      const account = await this.account();
-      if (!account || account.status === 'disabled') {
-        return;
-      }
+      const { account, lease } = held;
+      const guard = guardLease(lease, this.probeMs(), () => this.loseLease());
       try {
         await this.session(account);
         this.attempts = 0;
       } catch (error) {
-        await this.recordFailure(account, error);
+        if (!this.leaseLost) {
+          await this.recordFailure(account, error);
+        }
+      } finally {
+        guard.stop();
+      }
+      if (this.leaseLost) {
+        await this.dropLease();
+        continue;
       }
       if (!this.stopped) {
         const limits = { baseMs: this.options.reconnectBaseMs ?? BACKOFF.baseMs, maxMs: this.options.reconnectMaxMs ?? BACKOFF.maxMs };
@@ -134,7 +159,46 @@ export class AccountWorker {
     }
   }
 
+  /** Takes (or re-checks) the lease and reads the account: 'wait' while another holds it, 'gone' when deleted or paused. */
+  private async acquire(): Promise<Held | 'wait' | 'gone'> {
+    // A lease kept through a back-off may have died meanwhile.
+    if (this.lease && !(await this.lease.alive())) {
+      this.log().warn({ during: 'back-off' }, 'mailbox lease lost');
+      await this.dropLease();
+    }
+    this.lease ??= await this.deps.db.tryLease(`mail-account:${this.accountId}`);
+    if (!this.lease) {
+      return 'wait';
+    }
+    const account = await this.account();
+    return !account || account.status === 'disabled' ? 'gone' : { account, lease: this.lease };
+  }
+
   private lastError: unknown = null;
+
+  private halted(): boolean {
+    return this.stopped || this.leaseLost;
+  }
+
+  /** Another process may take the account from now on: end the session at once, without a health error. */
+  private loseLease(): void {
+    if (this.stopped) {
+      return;
+    }
+    this.leaseLost = true;
+    this.log().warn({ during: 'session' }, 'mailbox lease lost');
+    this.client?.close();
+    this.wake?.();
+  }
+
+  private async dropLease(): Promise<void> {
+    const lease = this.lease;
+    this.lease = null;
+    this.leaseLost = false;
+    this.client?.close();
+    this.client = null;
+    await lease?.release().catch(() => {});
+  }
 
   private async account(): Promise<MailAccountRow | null> {
     const rows = await this.deps.db.query<{ orgId: string }>('select org_id as "orgId" from mail_accounts where id = $1', [
@@ -222,7 +286,7 @@ export class AccountWorker {
       // An already-selected mailbox keeps stale counters until the server is polled.
       await client.noop();
       const result = await syncFolderPass(
-        { db: this.deps.db, client, sink: this.deps.sink, stableIds: this.stableIds(client), shouldStop: () => this.stopped },
+        { db: this.deps.db, client, sink: this.deps.sink, stableIds: this.stableIds(client), shouldStop: () => this.halted() },
         folder.id,
         { fullDiffIntervalMs: this.options.fullDiffIntervalMs ?? FULL_DIFF_INTERVAL_MS, now: this.deps.now() },
       );
@@ -236,7 +300,7 @@ export class AccountWorker {
 
   private async passAll(client: ImapFlow, folders: { id: string; path: string }[]): Promise<void> {
     for (const folder of folders) {
-      if (this.stopped) {
+      if (this.halted()) {
         return;
       }
       await this.passOne(client, folder);
@@ -250,36 +314,61 @@ export class AccountWorker {
     if (!inbox) {
       return;
     }
-    await client.mailboxOpen(inbox.path, { readOnly: true });
+    let behind = await this.reopenInbox(client, inbox);
     let nextFolderPass = Date.now() + this.options.folderIntervalMs;
     let broken = false;
     void closed.then(() => {
       broken = true;
       this.wake?.();
     });
-    while (!this.stopped && !broken) {
-      await this.sleep(Math.min(this.probeMs(), Math.max(0, nextFolderPass - Date.now())));
-      if (this.stopped || broken) {
-        break;
+    while (!this.halted() && !broken) {
+      if (!behind) {
+        await this.sleep(Math.min(this.probeMs(), Math.max(0, nextFolderPass - Date.now())));
+        if (this.halted() || broken) {
+          break;
+        }
       }
       await this.watchdog(client);
       await this.checked();
-      if (this.inboxDirty) {
+      if (this.inboxDirty || behind) {
         this.inboxDirty = false;
         await this.passOne(client, inbox);
         await this.deps.onPass?.(this.accountId);
-        await client.mailboxOpen(inbox.path, { readOnly: true });
+        behind = await this.reopenInbox(client, inbox);
       }
       if (Date.now() >= nextFolderPass) {
         await this.passAll(client, folders);
-        await client.mailboxOpen(inbox.path, { readOnly: true });
+        behind = await this.reopenInbox(client, inbox);
         await this.checked();
         nextFolderPass = Date.now() + this.options.folderIntervalMs;
       }
     }
-    if (broken && !this.stopped) {
+    if (broken && !this.halted()) {
       throw new Error('connection closed');
     }
+  }
+
+  /**
+   * Selects the inbox to IDLE on. Mail that reached it while another folder
+   * was selected raised no event here, so the counters of this SELECT are
+   * compared with what the last pass stored.
+   * @returns whether the inbox changed since its last pass.
+   */
+  private async reopenInbox(client: ImapFlow, inbox: { id: string; path: string }): Promise<boolean> {
+    await client.mailboxOpen(inbox.path, { readOnly: true });
+    const mailbox = client.mailbox;
+    const stored = await findFolder(this.deps.db, inbox.id);
+    if (!mailbox || !stored) {
+      return false;
+    }
+    const modseq = mailbox.highestModseq === undefined ? null : Number(mailbox.highestModseq);
+    return (
+      stored.uidvalidity !== Number(mailbox.uidValidity) ||
+      stored.uidnext === null ||
+      Number(mailbox.uidNext) > stored.uidnext ||
+      stored.messageCount !== mailbox.exists ||
+      (modseq !== null && stored.highestModseq !== null && modseq > stored.highestModseq)
+    );
   }
 
   /** The connection answered: the health line's "last checked" moves even though nothing else changed. */
