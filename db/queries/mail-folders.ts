@@ -113,6 +113,15 @@ export async function knownUids(q: Queryable, folderId: string, uidvalidity: num
   return rows.map((r) => r.uid);
 }
 
+/** The flags Shoal holds per UID of a folder (as stored: sorted). */
+export async function locationFlags(q: Queryable, folderId: string, uidvalidity: number): Promise<Map<number, readonly string[]>> {
+  const rows = await q.query<{ uid: number; flags: string[] }>(
+    'select uid, flags from message_locations where folder_id = $1 and uidvalidity = $2',
+    [folderId, uidvalidity],
+  );
+  return new Map(rows.map((r) => [r.uid, r.flags]));
+}
+
 /** Removes expunged locations and orphans messages left nowhere. @returns the affected message ids. */
 export async function removeLocations(q: Queryable, folderId: string, uidvalidity: number, uids: readonly number[]): Promise<string[]> {
   if (uids.length === 0) {
