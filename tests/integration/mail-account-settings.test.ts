@@ -231,4 +231,13 @@ describe.runIf(dovecotAvailable()).each(driverCases())('changing a mailbox’s s
     expect(await secrets()).toEqual({ imap: 'alice-new', smtp: 'out-pw' });
     await waitFor('healthy again', account, (a) => a.status === 'idle', 30_000);
   });
+
+  it('never writes a mailbox secret to the log, though every request, probe and failure above was logged at debug', () => {
+    const text = h.logs.join('');
+    expect(text).toContain('mailbox settings changed');
+    expect(text).toContain('mailbox sync interrupted');
+    for (const secret of ['alice-pw', 'alice-new', 'out-pw']) {
+      expect(text).not.toContain(secret);
+    }
+  });
 });

@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionTestDto, MailAccountDto, MailAccountInput, MailAccountListDto, PresetListDto } from '../../sync/api';
-import { addPerson, client, createHarness, signUpAdmin, type Client } from '../helpers/app';
+import { addPerson, client, createHarness, signUpAdmin, type Client, type Harness } from '../helpers/app';
 import { driverCases, type TestDb } from '../helpers/db';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../helpers/dovecot';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
@@ -146,6 +146,7 @@ describe.each(driverCases())('mailbox accounts over HTTP on $name', ({ create })
 
   describe.runIf(dovecotAvailable())('against Dovecot and an SMTP sink', () => {
     let liveApi: Client;
+    let liveHarness: Harness;
     let dovecot: Dovecot;
     let sink: SmtpSink;
     let owner: Awaited<ReturnType<typeof signUpAdmin>>;
@@ -161,8 +162,8 @@ describe.each(driverCases())('mailbox accounts over HTTP on $name', ({ create })
     beforeAll(async () => {
       dovecot = await startDovecot();
       sink = await startSmtpSink({ users: [{ user: 'alice', pass: 'alice-pw' }, { user: 'bob', pass: 'bob-pw' }] });
-      const h = await createHarness(t.db, { SIGNUP: 'open', MAIL_ALLOW_PRIVATE_HOSTS: 'true' });
-      liveApi = client(h.app);
+      liveHarness = await createHarness(t.db, { SIGNUP: 'open', MAIL_ALLOW_PRIVATE_HOSTS: 'true' });
+      liveApi = client(liveHarness.app);
       owner = await signUpAdmin(liveApi, 'alice@acme.test');
     });
     afterAll(async () => {
@@ -339,6 +340,15 @@ describe.each(driverCases())('mailbox accounts over HTTP on $name', ({ create })
       expect((await liveApi.delete(`/api/mail/accounts/${accountId}`, { cookie: owner.cookie })).status).toBe(404);
       expect((await liveApi.get<MailAccountListDto>('/api/mail/accounts', { cookie: owner.cookie })).body.accounts).toEqual([]);
       expect(await dovecot.status('alice', 'INBOX')).toEqual(before);
+    });
+
+    it('never writes a mailbox password to the log, though every test, connect and refusal above was logged at debug', () => {
+      const text = liveHarness.logs.join('');
+      expect(text).toContain('mailbox connected');
+      expect(text).toContain('/api/mail/test-connection');
+      for (const secret of ['alice-pw', 'bob-pw']) {
+        expect(text).not.toContain(secret);
+      }
     });
   });
 });
