@@ -9,60 +9,18 @@ import { ImapFlow } from 'imapflow';
 import type { Logger } from 'pino';
 import { findAccountSecrets, findMailAccount, recordHealthCheck, setAccountHealth, type MailAccountRow } from '../../db/queries/mail-accounts';
 import { findFolder, listFolders, upsertFolder } from '../../db/queries/mail-folders';
-import type { Db, Lease } from '../../db/types';
+import type { Lease } from '../../db/types';
 import { classifyConnectionError } from '../mail/connection-errors';
 import { imapOptions, PROBE_TIMEOUTS, type EndpointSettings } from '../mail/connection';
 import { openAccountSecrets } from '../secrets/account-secrets';
-import type { Keyring } from '../secrets/keyring';
 import { BACKOFF, reconnectDelay, throttleHint } from './backoff';
 import { planFolders, syncOrder } from './folders';
 import { guardLease } from './lease-guard';
 import { FULL_DIFF_INTERVAL_MS } from './sync-changes';
-import { syncFolderPass, type MessageSink } from './sync-folder';
+import { syncFolderPass } from './sync-folder';
+import { DEFAULT_WORKER_OPTIONS, qresyncTrusted, type WorkerDeps, type WorkerOptions } from './worker-options';
 
-export interface WorkerOptions {
-  /** How often folders other than the inbox are re-synced. */
-  folderIntervalMs: number;
-  /**
-   * Longest a half-open socket goes unnoticed. Idle, a NOOP is sent every half
-   * period and must come back within the other half; during a pass, imapflow's
-   * socket timeout (capped at half the period) does the same.
-   */
-  watchdogMs: number;
-  /** imapflow's auto-IDLE delay after the last command. */
-  idleDelayMs: number;
-  /** How long to wait before retrying a lease another process holds. */
-  leaseRetryMs: number;
-  /** First reconnect delay (default BACKOFF.baseMs); doubles per failed attempt. */
-  reconnectBaseMs?: number;
-  /** Reconnect delay cap (default BACKOFF.maxMs). */
-  reconnectMaxMs?: number;
-  /**
-   * Whether to enable QRESYNC when the server offers it (default: yes, except
-   * iCloud). Off, every pass finds expunges by a full UID diff: for servers
-   * whose VANISHED answers cannot be trusted.
-   */
-  qresync?: boolean;
-  /** How often a full UID diff runs even with QRESYNC (default FULL_DIFF_INTERVAL_MS, a day). */
-  fullDiffIntervalMs?: number;
-}
-
-export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
-  folderIntervalMs: 5 * 60_000,
-  watchdogMs: 60_000,
-  idleDelayMs: 15_000,
-  leaseRetryMs: 30_000,
-};
-
-export interface WorkerDeps {
-  db: Db;
-  keyring: Keyring;
-  log: Logger;
-  sink: MessageSink;
-  now: () => Date;
-  /** Called after every pass with the account's id (progress, notifications). */
-  onPass?: (accountId: string) => Promise<void>;
-}
+export { DEFAULT_WORKER_OPTIONS, type WorkerDeps, type WorkerOptions } from './worker-options';
 
 type Wake = () => void;
 
@@ -70,11 +28,6 @@ type Wake = () => void;
 interface Held {
   account: MailAccountRow;
   lease: Lease;
-}
-
-/** iCloud sends malformed VANISHED responses (Mailspring turns QRESYNC off there too). */
-function qresyncTrusted(imapHost: string): boolean {
-  return !/(^|\.)mail\.me\.com$/i.test(imapHost);
 }
 
 /** One account's sync loop; `start()` returns at once, `stop()` ends it and releases the lease. */
