@@ -1,9 +1,9 @@
 /**
  * When an outgrown tail is folded: later, and after other documents' queued
  * updates, but at once when the tail is larger than the snapshot or all
- * that is stored passes MAX_STORED_RATIO × the content: a document written
- * without pause during fan-outs would otherwise store several times its
- * content.
+ * that is stored passes MAX_STORED_RATIO × the content (a document written
+ * without pause would otherwise store several times its content), unless a
+ * fan-out crowds the appender.
  */
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -20,7 +20,7 @@ function writeLog(tailBytes: number, snapshotBytes: number): WriteLog {
   return new WriteLog({} as Db, 'u1', LIMITS, { seq: 10, tail: { count: 5, bytes: tailBytes }, snapshotBytes });
 }
 
-function upkeepOf(log: WriteLog, busy: boolean, freshBytes?: number): { upkeep: DocUpkeep; folds: () => number } {
+function upkeepOf(log: WriteLog, busy: boolean, freshBytes?: number, appender: { busy: boolean; crowded: boolean } = { busy, crowded: false }): { upkeep: DocUpkeep; folds: () => number } {
   let folds = 0;
   vi.spyOn(log, 'compactIfDue').mockImplementation(async () => {
     folds += 1;
@@ -36,8 +36,7 @@ function upkeepOf(log: WriteLog, busy: boolean, freshBytes?: number): { upkeep: 
     drop: () => undefined,
     rebuild: async () => undefined,
   };
-  const appender = { busy } as AppendBatcher;
-  const upkeep = new DocUpkeep(target, log, { ...LIMITS, rebuildRatio: 1.5, rebuildMinBytes: 64_000, log: pino({ level: 'silent' }), appender, hooks: {} }, {
+  const upkeep = new DocUpkeep(target, log, { ...LIMITS, rebuildRatio: 1.5, rebuildMinBytes: 64_000, log: pino({ level: 'silent' }), appender: appender as AppendBatcher, hooks: {} }, {
     doc,
     epoch: 'e1',
     seq: 10,
@@ -79,6 +78,18 @@ describe('DocUpkeep', () => {
     const { upkeep, folds } = upkeepOf(writeLog(41_000, 40_000), true);
     upkeep.afterStore();
     await vi.advanceTimersByTimeAsync(0);
+    expect(folds()).toBe(1);
+    upkeep.stop();
+  });
+
+  it('keeps even an overdue tail waiting while a fan-out crowds the appender, and folds it once through', async () => {
+    const appender = { busy: true, crowded: true };
+    const { upkeep, folds } = upkeepOf(writeLog(41_000, 40_000), true, undefined, appender);
+    upkeep.afterStore();
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(folds()).toBe(0);
+    appender.crowded = false;
+    await vi.advanceTimersByTimeAsync(250);
     expect(folds()).toBe(1);
     upkeep.stop();
   });

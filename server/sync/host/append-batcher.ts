@@ -13,6 +13,9 @@ import type { Queryable } from '../../../db/types';
 /** Bytes per statement (beyond the first row): a burst of large updates goes in several statements, none holding the connection for long. */
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
+/** Documents with an update queued or being stored from which on a fan-out is under way, not a trickle of single writes. */
+export const CROWDED_APPENDS = 16;
+
 interface Waiting extends SyncDocAppend {
   resolve: (seq: number | null) => void;
   reject: (error: unknown) => void;
@@ -22,6 +25,7 @@ export class AppendBatcher {
   private waiting: Waiting[] = [];
   private scheduled = false;
   private inFlight = false;
+  private inFlightRows = 0;
 
   constructor(
     private readonly db: Queryable,
@@ -32,6 +36,11 @@ export class AppendBatcher {
   /** Whether updates wait or are being stored: background work (compaction) should give way. */
   get busy(): boolean {
     return this.inFlight || this.waiting.length > 0;
+  }
+
+  /** Whether a fan-out is being stored: even urgent background work waits for it. */
+  get crowded(): boolean {
+    return this.inFlightRows + this.waiting.length >= CROWDED_APPENDS;
   }
 
   /** @returns the update's seq, or null when `writer` no longer holds the document. */
@@ -61,6 +70,7 @@ export class AppendBatcher {
   private async flush(): Promise<void> {
     const batch = this.take();
     this.inFlight = true;
+    this.inFlightRows = batch.length;
     try {
       const seqs = await appendSyncDocUpdates(this.db, batch);
       batch.forEach((w) => w.resolve(seqs.get(w.userId) ?? null));
@@ -68,6 +78,7 @@ export class AppendBatcher {
       batch.forEach((w) => w.reject(error));
     } finally {
       this.inFlight = false;
+      this.inFlightRows = 0;
       this.schedule();
     }
   }

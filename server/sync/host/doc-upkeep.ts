@@ -72,12 +72,12 @@ export class DocUpkeep {
     void this.target.exclusive(() => this.compactIfDue());
   }
 
-  /** After each stored append: an outgrown tail is folded a little later, an overdue one at once. */
+  /** After each stored append: an outgrown tail is folded a little later, an overdue one at once (but after a fan-out). */
   afterStore(): void {
     if (this.stopped || !this.log.outgrown) {
       return;
     }
-    if (this.overdue()) {
+    if (this.urgent()) {
       this.cancelTimer();
       void this.target.exclusive(() => this.compactIfDue(true));
       return;
@@ -87,9 +87,18 @@ export class DocUpkeep {
     }
   }
 
-  /** A tail past the snapshot's size, or stored bytes past MAX_STORED_RATIO × the content, waits for nothing. */
+  /** A tail past the snapshot's size, or stored bytes past MAX_STORED_RATIO × the content. */
   private overdue(): boolean {
     return this.log.overdue || (this.fresh !== null && this.log.storedBytes > this.fresh * MAX_STORED_RATIO);
+  }
+
+  /**
+   * An overdue tail is folded at once, unless a fan-out is being stored:
+   * folding hundreds of documents in the middle of one delays every
+   * recipient, and each is folded as soon as the fan-out is through.
+   */
+  private urgent(): boolean {
+    return this.overdue() && !this.deps.appender?.crowded;
   }
 
   private cancelTimer(): void {
@@ -108,7 +117,7 @@ export class DocUpkeep {
   private schedule(): void {
     this.timer = setTimeout(() => {
       this.timer = null;
-      if (this.deps.appender?.busy && this.target.isWriter() && !this.overdue()) {
+      if (this.deps.appender?.busy && this.target.isWriter() && !this.urgent()) {
         this.schedule();
         return;
       }
