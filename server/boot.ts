@@ -54,7 +54,7 @@ export async function start(config: Config, log: Logger, options: StartOptions =
   // Without an injected host (tests), the process runs the whole engine: /sync, projection, edit policy and fan-out.
   const engine = options.createDocHost ? null : await createSyncEngine(db, config, log);
   const changes = engine?.changes;
-  const mailSync = new SyncManager({ db, keyring, log, now, changes });
+  const mailSync = new SyncManager({ db, keyring, log, now, changes, allowPrivateHosts: config.mailAllowPrivateHosts });
   const docHost = options.createDocHost ? await options.createDocHost(db, log) : engine?.host;
   const { sessionBus, presenceRelay } = transportLinks(docHost?.bus, log);
   const sync = docHost ? createSyncTransport({ docHost, sessionBus, presenceRelay, log }) : undefined;

@@ -11,7 +11,7 @@ import { findAccountSecrets, findMailAccount, recordHealthCheck, setAccountHealt
 import { findFolder, listFolders, upsertFolder } from '../../db/queries/mail-folders';
 import type { Lease } from '../../db/types';
 import { classifyConnectionError } from '../mail/connection-errors';
-import { imapOptions, PROBE_TIMEOUTS, type EndpointSettings } from '../mail/connection';
+import { HostNotAllowedError, hostProblem, imapOptions, PROBE_TIMEOUTS, type EndpointSettings } from '../mail/connection';
 import { openAccountSecrets } from '../secrets/account-secrets';
 import { BACKOFF, reconnectDelay, throttleHint } from './backoff';
 import { planFolders, syncOrder } from './folders';
@@ -177,6 +177,10 @@ export class AccountWorker {
   /** One connection's life: connect, catch up, then IDLE and poll until it breaks or we stop. */
   private async session(account: MailAccountRow): Promise<void> {
     const settings = await this.endpoint(account);
+    const refused = await hostProblem({ protocol: 'imap', ...settings }, this.deps.allowPrivateHosts === true);
+    if (refused) {
+      throw new HostNotAllowedError(refused);
+    }
     // During a pass the NOOP watchdog does not run; imapflow's inactivity timer (NOOP after one
     // quiet period, drop after a second) must then find a half-open socket within watchdogMs too.
     const timeouts = { ...PROBE_TIMEOUTS, socketMs: Math.min(PROBE_TIMEOUTS.socketMs, this.probeMs()) };
@@ -357,12 +361,10 @@ export class AccountWorker {
     if (this.stopped) {
       return;
     }
-    const problem = classifyConnectionError(error, {
-      protocol: 'imap',
-      host: account.imapHost,
-      port: account.imapPort,
-      security: account.imapSecurity,
-    });
+    const problem =
+      error instanceof HostNotAllowedError
+        ? error.problem
+        : classifyConnectionError(error, { protocol: 'imap', host: account.imapHost, port: account.imapPort, security: account.imapSecurity });
     // An unclassified failure is usually ours (a query, a bug), not the network: keep the error itself.
     const detail = problem.code === 'unknown' ? { err: error } : {};
     this.log().warn({ code: problem.code, attempt: this.attempts, ...detail }, 'mailbox sync interrupted');

@@ -22,6 +22,8 @@ export interface SyncManagerDeps {
   keyring: Keyring;
   log: Logger;
   now: () => Date;
+  /** Whether mail servers on private or local addresses may be dialled (MAIL_ALLOW_PRIVATE_HOSTS); absent: refused. */
+  allowPrivateHosts?: boolean;
   /** Sync fan-out: told after every stored batch. */
   changes?: ChangeSink;
 }

@@ -48,6 +48,12 @@ export interface WorkerDeps {
   log: Logger;
   sink: MessageSink;
   now: () => Date;
+  /**
+   * Whether mail servers on private or local addresses may be dialled
+   * (MAIL_ALLOW_PRIVATE_HOSTS). Checked at every connection, since a name can
+   * point somewhere else than when the account was saved. Absent: refused.
+   */
+  allowPrivateHosts?: boolean;
   /** Called after every pass with the account's id (progress, notifications). */
   onPass?: (accountId: string) => Promise<void>;
 }

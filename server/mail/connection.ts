@@ -80,6 +80,14 @@ export interface ProbeOptions {
   timeouts?: Timeouts;
 }
 
+/** A connection Shoal refused to open itself (see `hostProblem`), with the problem to show. */
+export class HostNotAllowedError extends Error {
+  constructor(readonly problem: ConnectionProblem) {
+    super(problem.message);
+    this.name = 'HostNotAllowedError';
+  }
+}
+
 /**
  * Refuses servers on private, loopback or link-local addresses unless allowed:
  * otherwise "test connection" would let anyone scan the server's own network.

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { findMailAccount, type MailAccountRow } from '../../db/queries/mail-accounts';
 import type { Db } from '../../db/types';
 import { classifyConnectionError } from '../mail/connection-errors';
-import { smtpOptions } from '../mail/connection';
+import { hostProblem, smtpOptions } from '../mail/connection';
 import type { Keyring } from '../secrets/keyring';
 import { accountEndpoints, SEND_TIMEOUTS } from './send-message';
 
@@ -18,6 +18,8 @@ export interface NotifyDeps {
   db: Db;
   keyring: Keyring;
   log: Logger;
+  /** Whether an SMTP server on a private or local address may be used; absent: refused. */
+  allowPrivateHosts?: boolean;
 }
 
 /** "1 message synchronized", "1,234 messages synchronized". */
@@ -47,6 +49,11 @@ export async function notifySyncComplete(deps: NotifyDeps, accountId: string, co
       return;
     }
     const { smtp } = await accountEndpoints(deps.db, deps.keyring, account);
+    const refused = await hostProblem({ protocol: 'smtp', ...smtp }, deps.allowPrivateHosts === true);
+    if (refused) {
+      deps.log.warn({ accountId, code: refused.code }, 'could not send the sync-complete email');
+      return;
+    }
     const transport = nodemailer.createTransport(smtpOptions(smtp, SEND_TIMEOUTS));
     try {
       await transport.sendMail({

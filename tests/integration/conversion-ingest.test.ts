@@ -127,7 +127,7 @@ describe.runIf(dovecotAvailable()).each(driverCases())('conversion rules in mail
     const broken = await insertBrokenRule(t.db, admin.orgId);
     const accountId = await connectLoopbackAccount(api, admin.cookie, { imapPort: dovecot.port, smtpPort: sink.port });
     manager = new SyncManager(
-      { db: t.db, keyring: h.deps.keyring, log: h.deps.log, now: () => new Date() },
+      { db: t.db, keyring: h.deps.keyring, log: h.deps.log, now: () => new Date(), allowPrivateHosts: true },
       { folderIntervalMs: 400, watchdogMs: 20_000, idleDelayMs: 100, leaseRetryMs: 300 },
     );
     await manager.ensure(accountId);

@@ -74,7 +74,7 @@ describe.runIf(dovecotAvailable()).each(driverCases())('the IDLEd inbox on $name
         await store.storeBatch(folder, uidvalidity, messages, checkpoint);
       },
     };
-    worker = new AccountWorker(accountId, { db: t.db, keyring: h.deps.keyring, log: h.deps.log, sink: sinkDuringArchive, now: () => new Date() }, OPTIONS);
+    worker = new AccountWorker(accountId, { db: t.db, keyring: h.deps.keyring, log: h.deps.log, sink: sinkDuringArchive, now: () => new Date(), allowPrivateHosts: true }, OPTIONS);
     worker.start();
 
     const stored = () =>

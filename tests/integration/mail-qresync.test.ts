@@ -55,7 +55,7 @@ class Syncer {
         done();
       },
     });
-    this.manager = new SyncManager({ db: t.db, keyring: h.deps.keyring, log: createLogger('info', sink), now: () => new Date() }, options);
+    this.manager = new SyncManager({ db: t.db, keyring: h.deps.keyring, log: createLogger('info', sink), now: () => new Date(), allowPrivateHosts: true }, options);
   }
 
   /** The `folder synced` lines of passes that removed something from `folder`. */

@@ -171,7 +171,7 @@ describe.runIf(dovecotAvailable()).each(driverCases())('sending mail through SMT
       smtpSameCredentials: false,
       storeSent: false,
     });
-    manager = new SyncManager({ db: t.db, keyring: h.deps.keyring, log: h.deps.log, now: () => new Date() }, FAST);
+    manager = new SyncManager({ db: t.db, keyring: h.deps.keyring, log: h.deps.log, now: () => new Date(), allowPrivateHosts: true }, FAST);
     await manager.ensure(accountId);
     await waitFor('initial sync', async () => rowsWithId('renew-2@customer.test'), (r) => r.length === 1);
     await waitFor('original', async () => rowsWithId('orig-1@customer.test'), (r) => r.length === 1);

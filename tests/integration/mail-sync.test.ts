@@ -65,7 +65,7 @@ describe.runIf(dovecotAvailable()).each(driverCases())('mailbox sync against Dov
     api = client(h.app);
     const admin = await signUpAdmin(api, 'alice@acme.test');
     accountId = await connectLoopbackAccount(api, admin.cookie, { imapPort: dovecot.port, smtpPort: sink.port, storeSent: true });
-    manager = new SyncManager({ db: t.db, keyring: h.deps.keyring, log: h.deps.log, now: () => new Date() }, FAST);
+    manager = new SyncManager({ db: t.db, keyring: h.deps.keyring, log: h.deps.log, now: () => new Date(), allowPrivateHosts: true }, FAST);
     await manager.ensure(accountId);
   }, 120_000);
 
@@ -187,8 +187,26 @@ describe.runIf(dovecotAvailable()).each(driverCases())('mailbox sync against Dov
     expect(await count('select count(*)::int as n from notifications')).toBe(notesBefore);
   });
 
+  it('never dials a server on a private address unless MAIL_ALLOW_PRIVATE_HOSTS allows it, at every connection', async () => {
+    const cookie = (await signUpAdmin(api, 'bob@other.test')).cookie;
+    const bob = await connectLoopbackAccount(api, cookie, { imapPort: dovecot.port, smtpPort: sink.port, user: 'bob', password: 'bob-pw', email: 'bob@other.test' });
+    const guarded = new SyncManager({ db: t.db, keyring: h.deps.keyring, log: h.deps.log, now: () => new Date() }, FAST);
+    try {
+      await guarded.ensure(bob);
+      const health = await waitFor(
+        'the refusal on the health line',
+        async () => (await t.db.query<{ status: string; code: string | null }>('select status, health_code as code from mail_accounts where id = $1', [bob]))[0],
+        (row) => row?.status === 'error',
+      );
+      expect(health?.code).toBe('address_not_allowed');
+      expect(await count('select count(*)::int as n from mail_folders where account_id = $1', [bob])).toBe(0);
+    } finally {
+      await guarded.stopAll();
+    }
+  });
+
   it('lets only one process sync an account', async () => {
-    const other = new SyncManager({ db: t.db, keyring: h.deps.keyring, log: h.deps.log, now: () => new Date() }, FAST);
+    const other = new SyncManager({ db: t.db, keyring: h.deps.keyring, log: h.deps.log, now: () => new Date(), allowPrivateHosts: true }, FAST);
     try {
       await other.ensure(accountId);
       await new Promise((r) => setTimeout(r, 500));

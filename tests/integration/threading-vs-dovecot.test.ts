@@ -54,7 +54,7 @@ describe.runIf(dovecotAvailable() && driver !== undefined)('threading compared w
     const admin = await signUpAdmin(api, 'alice@acme.test');
     accountId = await connectLoopbackAccount(api, admin.cookie, { imapPort: dovecot.port, smtpPort: sink.port });
     manager = new SyncManager(
-      { db: t.db, keyring: h.deps.keyring, log: h.deps.log, now: () => new Date() },
+      { db: t.db, keyring: h.deps.keyring, log: h.deps.log, now: () => new Date(), allowPrivateHosts: true },
       { folderIntervalMs: 60_000, watchdogMs: 30_000, idleDelayMs: 1_000, leaseRetryMs: 500 },
     );
     const started = Date.now();
