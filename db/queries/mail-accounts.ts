@@ -124,6 +124,12 @@ export async function findMailAccount(q: Queryable, orgId: string, id: string): 
   return rows[0] ?? null;
 }
 
+/** Finds an account by id alone, for background work that has no organization in hand (sync, notifications). */
+export async function findMailAccountById(q: Queryable, id: string): Promise<MailAccountRow | null> {
+  const rows = await q.query<MailAccountRow>(`select ${COLUMNS} from mail_accounts a where a.id = $1`, [id]);
+  return rows[0] ?? null;
+}
+
 export interface AccountSecretColumns {
   wrappedDek: string;
   imapSecret: string;

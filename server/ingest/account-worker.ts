@@ -7,14 +7,12 @@
  */
 import { ImapFlow } from 'imapflow';
 import type { Logger } from 'pino';
-import { findAccountSecrets, findMailAccount, recordHealthCheck, setAccountHealth, type MailAccountRow } from '../../db/queries/mail-accounts';
-import { findFolder, listFolders, upsertFolder } from '../../db/queries/mail-folders';
+import { findMailAccountById, recordHealthCheck, setAccountHealth, type MailAccountRow } from '../../db/queries/mail-accounts';
+import { findFolder } from '../../db/queries/mail-folders';
 import type { Lease } from '../../db/types';
-import { classifyConnectionError } from '../mail/connection-errors';
-import { HostNotAllowedError, hostProblem, imapOptions, PROBE_TIMEOUTS, type EndpointSettings } from '../mail/connection';
-import { openAccountSecrets } from '../secrets/account-secrets';
+import { imapOptions, PROBE_TIMEOUTS } from '../mail/connection';
+import { discoverFolders, imapEndpoint, imapProblem, noopWithin } from './account-connection';
 import { BACKOFF, reconnectDelay, throttleHint } from './backoff';
-import { planFolders, syncOrder } from './folders';
 import { guardLease } from './lease-guard';
 import { FULL_DIFF_INTERVAL_MS } from './sync-changes';
 import { syncFolderPass } from './sync-folder';
@@ -123,7 +121,7 @@ export class AccountWorker {
     if (!this.lease) {
       return 'wait';
     }
-    const account = await this.account();
+    const account = await findMailAccountById(this.deps.db, this.accountId);
     return !account || account.status === 'disabled' ? 'gone' : { account, lease: this.lease };
   }
 
@@ -153,34 +151,9 @@ export class AccountWorker {
     await lease?.release().catch(() => {});
   }
 
-  private async account(): Promise<MailAccountRow | null> {
-    const rows = await this.deps.db.query<{ orgId: string }>('select org_id as "orgId" from mail_accounts where id = $1', [
-      this.accountId,
-    ]);
-    const orgId = rows[0]?.orgId;
-    return orgId ? findMailAccount(this.deps.db, orgId, this.accountId) : null;
-  }
-
-  private async endpoint(account: MailAccountRow): Promise<EndpointSettings> {
-    const sealed = await findAccountSecrets(this.deps.db, account.id);
-    if (!sealed) {
-      throw new Error('account secrets are missing');
-    }
-    const secrets = openAccountSecrets(this.deps.keyring, account.id, sealed);
-    const credential =
-      account.authKind === 'oauth2'
-        ? ({ kind: 'oauth2', accessToken: secrets.imap } as const)
-        : ({ kind: 'password', password: secrets.imap } as const);
-    return { host: account.imapHost, port: account.imapPort, security: account.imapSecurity, user: account.imapUser, credential };
-  }
-
   /** One connection's life: connect, catch up, then IDLE and poll until it breaks or we stop. */
   private async session(account: MailAccountRow): Promise<void> {
-    const settings = await this.endpoint(account);
-    const refused = await hostProblem({ protocol: 'imap', ...settings }, this.deps.allowPrivateHosts === true);
-    if (refused) {
-      throw new HostNotAllowedError(refused);
-    }
+    const settings = await imapEndpoint(this.deps.db, this.deps.keyring, account, this.deps.allowPrivateHosts === true);
     // During a pass the NOOP watchdog does not run; imapflow's inactivity timer (NOOP after one
     // quiet period, drop after a second) must then find a half-open socket within watchdogMs too.
     const timeouts = { ...PROBE_TIMEOUTS, socketMs: Math.min(PROBE_TIMEOUTS.socketMs, this.probeMs()) };
@@ -211,26 +184,12 @@ export class AccountWorker {
     });
     await client.connect();
     await setAccountHealth(this.deps.db, account.id, { status: 'syncing', code: null, message: null, hint: null, at: this.deps.now() });
-    const folders = await this.discoverFolders(client, account);
+    const folders = await discoverFolders(this.deps.db, client, account);
     await this.passAll(client, folders);
     // Caught up: the connection is healthy, so the next failure backs off from the start again.
     this.attempts = 0;
     await setAccountHealth(this.deps.db, account.id, { status: 'idle', code: null, message: null, hint: null, at: this.deps.now() });
     await this.watch(client, folders, closed);
-  }
-
-  private async discoverFolders(client: ImapFlow, account: MailAccountRow) {
-    const listed = await client.list();
-    const gmail = client.capabilities.has('X-GM-EXT-1');
-    const plans = planFolders(
-      listed.map((f) => ({ path: f.path, delimiter: f.delimiter, flags: f.flags, specialUse: f.specialUse })),
-      gmail,
-    ).sort(syncOrder);
-    for (const plan of plans) {
-      await upsertFolder(this.deps.db, { accountId: account.id, ...plan });
-    }
-    const rows = await listFolders(this.deps.db, account.id);
-    return plans.map((p) => rows.find((r) => r.path === p.path)).filter((r) => r !== undefined);
   }
 
   private stableIds(client: ImapFlow): boolean {
@@ -285,7 +244,7 @@ export class AccountWorker {
           break;
         }
       }
-      await this.watchdog(client);
+      await noopWithin(client, this.probeMs());
       await this.checked();
       if (this.inboxDirty || behind) {
         this.inboxDirty = false;
@@ -338,22 +297,6 @@ export class AccountWorker {
     return Math.max(1, Math.floor(this.options.watchdogMs / 2));
   }
 
-  /** A NOOP that does not come back within half the watchdog period means a half-open socket. */
-  private async watchdog(client: ImapFlow): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('watchdog: NOOP unanswered, the connection is half-open')), this.probeMs());
-    });
-    try {
-      await Promise.race([client.noop(), timeout]);
-    } catch (error) {
-      client.close();
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   private async recordFailure(account: MailAccountRow, error: unknown): Promise<void> {
     this.lastError = error;
     this.client?.close();
@@ -361,10 +304,7 @@ export class AccountWorker {
     if (this.stopped) {
       return;
     }
-    const problem =
-      error instanceof HostNotAllowedError
-        ? error.problem
-        : classifyConnectionError(error, { protocol: 'imap', host: account.imapHost, port: account.imapPort, security: account.imapSecurity });
+    const problem = imapProblem(error, account);
     // An unclassified failure is usually ours (a query, a bug), not the network: keep the error itself.
     const detail = problem.code === 'unknown' ? { err: error } : {};
     this.log().warn({ code: problem.code, attempt: this.attempts, ...detail }, 'mailbox sync interrupted');

@@ -7,7 +7,7 @@
  */
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
-import { findMailAccount, type MailAccountRow } from '../../db/queries/mail-accounts';
+import { findMailAccountById, type MailAccountRow } from '../../db/queries/mail-accounts';
 import type { Db } from '../../db/types';
 import { classifyConnectionError } from '../mail/connection-errors';
 import { hostProblem, smtpOptions } from '../mail/connection';
@@ -43,8 +43,7 @@ function bodyText(email: string, count: number): string {
 export async function notifySyncComplete(deps: NotifyDeps, accountId: string, count: number): Promise<void> {
   let account: MailAccountRow | null = null;
   try {
-    const rows = await deps.db.query<{ orgId: string }>('select org_id as "orgId" from mail_accounts where id = $1', [accountId]);
-    account = rows[0] ? await findMailAccount(deps.db, rows[0].orgId, accountId) : null;
+    account = await findMailAccountById(deps.db, accountId);
     if (!account) {
       return;
     }
