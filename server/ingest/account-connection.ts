@@ -6,13 +6,13 @@
  * that proves the socket is alive, and what a failure tells the person.
  */
 import type { ImapFlow } from 'imapflow';
-import { findAccountSecrets, type MailAccountRow } from '../../db/queries/mail-accounts';
+import type { MailAccountRow } from '../../db/queries/mail-accounts';
 import { listFolders, upsertFolder } from '../../db/queries/mail-folders';
 import type { Db } from '../../db/types';
 import { classifyConnectionError, type ConnectionProblem } from '../mail/connection-errors';
 import { HostNotAllowedError, hostProblem, type EndpointSettings } from '../mail/connection';
-import { openAccountSecrets } from '../secrets/account-secrets';
 import type { Keyring } from '../secrets/keyring';
+import { accountEndpoints } from '../outbound/send-message';
 import { planFolders, syncOrder } from './folders';
 
 /**
@@ -20,14 +20,7 @@ import { planFolders, syncOrder } from './folders';
  * @throws HostNotAllowedError when the server's name now points to a private or local address and that is not allowed.
  */
 export async function imapEndpoint(db: Db, keyring: Keyring, account: MailAccountRow, allowPrivateHosts: boolean): Promise<EndpointSettings> {
-  const sealed = await findAccountSecrets(db, account.id);
-  if (!sealed) {
-    throw new Error('account secrets are missing');
-  }
-  const secrets = openAccountSecrets(keyring, account.id, sealed);
-  const credential =
-    account.authKind === 'oauth2' ? ({ kind: 'oauth2', accessToken: secrets.imap } as const) : ({ kind: 'password', password: secrets.imap } as const);
-  const settings = { host: account.imapHost, port: account.imapPort, security: account.imapSecurity, user: account.imapUser, credential };
+  const { imap: settings } = await accountEndpoints(db, keyring, account);
   const refused = await hostProblem({ protocol: 'imap', ...settings }, allowPrivateHosts);
   if (refused) {
     throw new HostNotAllowedError(refused);
