@@ -13,12 +13,14 @@ import type { Fleet } from './sync-fleet-control';
 import type { FleetEdit } from './sync-fleet-protocol';
 import type { SeededOrg } from './sync-seed';
 import { BENCH_ORIGIN, sessionCookies, startRelay, type BenchServer } from './sync-server';
-import { collectedHeap, percentile, round, until } from './sync-util';
+import { collectedHeap, percentile, profiled, round, until } from './sync-util';
 
 export interface FanOutOptions {
   rounds: number;
   warmup: number;
   gapMs: number;
+  /** Where to write CPU profiles of the measured rounds (`SYNC_BENCH_PROFILE`), if anywhere. */
+  profileDir?: string;
 }
 
 export interface LatencyFigures {
@@ -52,10 +54,10 @@ export function sharedThreads(server: BenchServer, org: SeededOrg): string[] {
 
 const cpuTotal = (c: CpuSplit) => c.main + c.helpers + c.started + c.postgres;
 
-async function measureRounds(db: Db, fleet: Fleet, orgId: string, threadIds: string[], o: FanOutOptions): Promise<LatencyFigures> {
+async function measureRounds(db: Db, fleet: Fleet, orgId: string, threadIds: string[], o: FanOutOptions, label: string): Promise<LatencyFigures> {
   await fleet.send({ op: 'fan-out', editor: 0, orgId, threadIds, rounds: o.warmup, gapMs: o.gapMs });
   const meter = await cpuMeter(db);
-  const { latencies } = await fleet.send({ op: 'fan-out', editor: 0, orgId, threadIds, rounds: o.rounds, gapMs: o.gapMs });
+  const { latencies } = await profiled(o.profileDir, label, () => fleet.send({ op: 'fan-out', editor: 0, orgId, threadIds, rounds: o.rounds, gapMs: o.gapMs }));
   const cpu = await meter.stop();
   const all = latencies.flat();
   const recipients = all.length;
@@ -83,7 +85,7 @@ export async function shoalFanOut(db: Db, server: BenchServer, fleet: Fleet, org
   const after = collectedHeap();
   const sockets = org.people.length;
   const threadsPerDoc = server.host.findWritable(org.people[0] as string)?.doc.getMap(MAPS.threads).size ?? 0;
-  const shoal = await measureRounds(db, fleet, org.orgId, sharedThreads(server, org).slice(0, 20), o);
+  const shoal = await measureRounds(db, fleet, org.orgId, sharedThreads(server, org).slice(0, 20), o, 'fan-out-shoal');
   return {
     recipients: sockets - 1,
     threadsPerDoc,
@@ -101,7 +103,7 @@ export async function relayFanOut(db: Db, server: BenchServer, fleet: Fleet, org
   const relay = await startRelay(editorDoc ? Y.encodeStateAsUpdate(editorDoc) : null);
   try {
     await fleet.send({ op: 'connect', url: relay.url, cookies: org.people.map(() => null), origin: BENCH_ORIGIN });
-    return await measureRounds(db, fleet, org.orgId, sharedThreads(server, org).slice(0, 20), o);
+    return await measureRounds(db, fleet, org.orgId, sharedThreads(server, org).slice(0, 20), o, 'fan-out-relay');
   } finally {
     await fleet.send({ op: 'disconnect' });
     await relay.stop();

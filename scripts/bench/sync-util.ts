@@ -60,3 +60,29 @@ const began = performance.now();
 export function progress(message: string): void {
   process.stderr.write(`[${((performance.now() - began) / 1000).toFixed(1)} s] ${message}\n`);
 }
+
+/**
+ * A CPU profile of this process around `run`, written to `dir` as
+ * `<label>.cpuprofile` (open it in Chrome DevTools) when `dir` is set;
+ * otherwise just runs it. Profiling slows the process, so figures measured
+ * inside are not comparable with an unprofiled run.
+ */
+export async function profiled<T>(dir: string | undefined, label: string, run: () => Promise<T>): Promise<T> {
+  if (!dir) {
+    return run();
+  }
+  const { Session } = await import('node:inspector/promises');
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await run();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    await mkdir(dir, { recursive: true });
+    await writeFile(`${dir}/${label}.cpuprofile`, JSON.stringify(profile));
+    session.disconnect();
+  }
+}

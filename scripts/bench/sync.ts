@@ -18,7 +18,9 @@
  * else in-memory PGlite. Run counts: SYNC_BENCH_ROUNDS (fan-out rounds, 60),
  * SYNC_BENCH_OVERWRITES (100000). SYNC_BENCH_PARTS picks parts by letter
  * (e.g. `e`, or `de`; default all); (a), (b) and (c) run together, (c)
- * reusing (a)'s connected clients.
+ * reusing (a)'s connected clients. SYNC_BENCH_PROFILE=<dir> writes CPU
+ * profiles of the server process during the measured fan-out rounds
+ * (`fan-out-shoal.cpuprofile`, `fan-out-relay.cpuprofile`).
  */
 import type { Db } from '../../db/types';
 import { createBenchDb } from './support';
@@ -34,6 +36,7 @@ import { progress, round } from './sync-util';
 const ROUNDS = Number(process.env.SYNC_BENCH_ROUNDS ?? 60);
 const OVERWRITES = Number(process.env.SYNC_BENCH_OVERWRITES ?? 100_000);
 const PARTS = new Set((process.env.SYNC_BENCH_PARTS ?? 'abcde').toLowerCase());
+const PROFILE_DIR = process.env.SYNC_BENCH_PROFILE || undefined;
 const RECIPIENTS = 200;
 const RESIDENT_DOCS = 4;
 
@@ -50,7 +53,7 @@ async function run(db: Db, fleet: Fleet): Promise<Figures> {
   try {
     if (PARTS.has('a') || PARTS.has('b') || PARTS.has('c')) {
       const team = await seedOrg(db, { people: RECIPIENTS + 1, threads: 320, perThread: 1.5, sharing: 'all-public' });
-      const options = { rounds: ROUNDS, warmup: 10, gapMs: 20 };
+      const options = { rounds: ROUNDS, warmup: 10, gapMs: 20, profileDir: PROFILE_DIR };
       progress('(a, b) fan-out through Shoal');
       const shoal = await shoalFanOut(db, server, fleet, team, options);
       progress('(c) offline batch');
