@@ -10,22 +10,18 @@ import type { MailAccountRow } from '../../db/queries/mail-accounts';
 import { listFolders, upsertFolder } from '../../db/queries/mail-folders';
 import type { Db } from '../../db/types';
 import { classifyConnectionError, type ConnectionProblem } from '../mail/connection-errors';
-import { HostNotAllowedError, hostProblem, type EndpointSettings } from '../mail/connection';
+import { dialableEndpoint, HostNotAllowedError, type DialableEndpoint, type HostPolicy } from '../mail/connection';
 import type { Keyring } from '../secrets/keyring';
 import { accountEndpoints } from '../outbound/send-message';
 import { planFolders, syncOrder } from './folders';
 
 /**
- * The account's IMAP endpoint, credential included.
+ * The account's IMAP endpoint, credential included, pinned to the address checked now.
  * @throws HostNotAllowedError when the server's name now points to a private or local address and that is not allowed.
  */
-export async function imapEndpoint(db: Db, keyring: Keyring, account: MailAccountRow, allowPrivateHosts: boolean): Promise<EndpointSettings> {
+export async function imapEndpoint(db: Db, keyring: Keyring, account: MailAccountRow, policy: HostPolicy): Promise<DialableEndpoint> {
   const { imap: settings } = await accountEndpoints(db, keyring, account);
-  const refused = await hostProblem({ protocol: 'imap', ...settings }, allowPrivateHosts);
-  if (refused) {
-    throw new HostNotAllowedError(refused);
-  }
-  return settings;
+  return dialableEndpoint('imap', settings, policy);
 }
 
 /** Lists the server's folders, records the ones to sync, and returns their rows in sync order. */

@@ -153,7 +153,8 @@ export class AccountWorker {
 
   /** One connection's life: connect, catch up, then IDLE and poll until it breaks or we stop. */
   private async session(account: MailAccountRow): Promise<void> {
-    const settings = await imapEndpoint(this.deps.db, this.deps.keyring, account, this.deps.allowPrivateHosts === true);
+    const policy = { allowPrivateHosts: this.deps.allowPrivateHosts === true, log: this.log() };
+    const settings = await imapEndpoint(this.deps.db, this.deps.keyring, account, policy);
     // During a pass the NOOP watchdog does not run; imapflow's inactivity timer (NOOP after one
     // quiet period, drop after a second) must then find a half-open socket within watchdogMs too.
     const timeouts = { ...PROBE_TIMEOUTS, socketMs: Math.min(PROBE_TIMEOUTS.socketMs, this.probeMs()) };

@@ -69,13 +69,17 @@ export async function resolveHost(host: string): Promise<string[] | null> {
 
 export type HostCheck = { ok: true; addresses: string[] } | { ok: false; reason: 'unresolvable' | 'private'; address?: string };
 
+/** Resolves a host to its addresses, null when it does not resolve (`resolveHost`, or a test's scripted DNS). */
+export type HostResolver = (host: string) => Promise<string[] | null>;
+
 /**
  * Resolves a host and checks every address it maps to.
  * @param allowPrivate skip the private-range check (self-hosted mail servers, tests).
+ * @param resolve the DNS to ask; tests pass answers that change between calls (rebinding).
  */
-export async function checkHost(host: string, allowPrivate: boolean): Promise<HostCheck> {
-  const addresses = await resolveHost(host);
-  if (!addresses) {
+export async function checkHost(host: string, allowPrivate: boolean, resolve: HostResolver = resolveHost): Promise<HostCheck> {
+  const addresses = await resolve(host);
+  if (!addresses || addresses.length === 0) {
     return { ok: false, reason: 'unresolvable' };
   }
   if (allowPrivate) {

@@ -11,8 +11,8 @@ import { findOwnedMessage, listLocations, setSeen, type LocationRow } from '../.
 import { ERROR_CODES, type MessageSeenDto } from '../../sync/api';
 import type { Auth, Deps } from '../context';
 import { HttpError, notFound } from '../errors';
-import { classifyConnectionError } from '../mail/connection-errors';
-import { imapOptions } from '../mail/connection';
+import { classifyConnectionError, type ConnectionProblem } from '../mail/connection-errors';
+import { imapOptions, pinEndpoint } from '../mail/connection';
 import { accountEndpoints, SEND_TIMEOUTS } from './send-message';
 
 function byFolder(locations: readonly LocationRow[]): Map<string, LocationRow[]> {
@@ -52,9 +52,18 @@ async function storeOnServer(client: ImapFlow, locations: readonly LocationRow[]
   return updated;
 }
 
+function unreachable(deps: Deps, account: MailAccountRow, problem: ConnectionProblem): HttpError {
+  deps.log.warn({ accountId: account.id, code: problem.code }, 'could not change \\Seen on the server');
+  return new HttpError(502, ERROR_CODES.connectionFailed, problem.hint ? `${problem.message} ${problem.hint}` : problem.message, 'imap');
+}
+
 async function updateServer(deps: Deps, account: MailAccountRow, locations: readonly LocationRow[], seen: boolean): Promise<LocationRow[]> {
   const { imap } = await accountEndpoints(deps.db, deps.keyring, account);
-  const client = new ImapFlow(imapOptions(imap, SEND_TIMEOUTS));
+  const pinned = await pinEndpoint('imap', imap, { allowPrivateHosts: deps.config.mailAllowPrivateHosts, log: deps.log });
+  if (!pinned.ok) {
+    throw unreachable(deps, account, pinned.problem);
+  }
+  const client = new ImapFlow(imapOptions(pinned.endpoint, SEND_TIMEOUTS));
   client.on('error', () => {});
   try {
     await client.connect();
@@ -63,9 +72,7 @@ async function updateServer(deps: Deps, account: MailAccountRow, locations: read
     return updated;
   } catch (error) {
     const target = { protocol: 'imap', host: account.imapHost, port: account.imapPort, security: account.imapSecurity } as const;
-    const problem = classifyConnectionError(error, target);
-    deps.log.warn({ accountId: account.id, code: problem.code }, 'could not change \\Seen on the server');
-    throw new HttpError(502, ERROR_CODES.connectionFailed, problem.hint ? `${problem.message} ${problem.hint}` : problem.message, 'imap');
+    throw unreachable(deps, account, classifyConnectionError(error, target));
   } finally {
     client.close();
   }

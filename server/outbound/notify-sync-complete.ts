@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { findMailAccountById, type MailAccountRow } from '../../db/queries/mail-accounts';
 import type { Db } from '../../db/types';
 import { classifyConnectionError } from '../mail/connection-errors';
-import { hostProblem, smtpOptions } from '../mail/connection';
+import { pinEndpoint, smtpOptions } from '../mail/connection';
 import type { Keyring } from '../secrets/keyring';
 import { accountEndpoints, SEND_TIMEOUTS } from './send-message';
 
@@ -48,12 +48,12 @@ export async function notifySyncComplete(deps: NotifyDeps, accountId: string, co
       return;
     }
     const { smtp } = await accountEndpoints(deps.db, deps.keyring, account);
-    const refused = await hostProblem({ protocol: 'smtp', ...smtp }, deps.allowPrivateHosts === true);
-    if (refused) {
-      deps.log.warn({ accountId, code: refused.code }, 'could not send the sync-complete email');
+    const pinned = await pinEndpoint('smtp', smtp, { allowPrivateHosts: deps.allowPrivateHosts === true, log: deps.log });
+    if (!pinned.ok) {
+      deps.log.warn({ accountId, code: pinned.problem.code }, 'could not send the sync-complete email');
       return;
     }
-    const transport = nodemailer.createTransport(smtpOptions(smtp, SEND_TIMEOUTS));
+    const transport = nodemailer.createTransport(smtpOptions(pinned.endpoint, SEND_TIMEOUTS));
     try {
       await transport.sendMail({
         from: { name: 'Shoal', address: account.email },

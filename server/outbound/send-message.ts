@@ -34,7 +34,7 @@ import {
 } from '../../db/queries/outbound';
 import type { Db, Tx } from '../../db/types';
 import { classifyConnectionError, type ConnectionProblem } from '../mail/connection-errors';
-import { hostProblem, imapOptions, smtpOptions, type EndpointSettings, type Timeouts } from '../mail/connection';
+import { imapOptions, pinEndpoint, smtpOptions, type DialableEndpoint, type EndpointSettings, type Timeouts } from '../mail/connection';
 import { findPreset } from '../mail/presets';
 import { verifyOwnMessageId } from '../ingest/message-id';
 import { parseMessage, type ParsedMessage } from '../ingest/parse-message';
@@ -117,7 +117,7 @@ function refusedField(error: SmtpError): 'from' | 'to' | 'smtp' {
   return error.command === 'RCPT TO' ? 'to' : 'smtp';
 }
 
-async function transmit(smtp: EndpointSettings, parsed: ParsedMessage, raw: Uint8Array): Promise<{ rejected: string[] }> {
+async function transmit(smtp: DialableEndpoint, parsed: ParsedMessage, raw: Uint8Array): Promise<{ rejected: string[] }> {
   const watch = handOverWatch();
   const transport = nodemailer.createTransport({ ...smtpOptions(smtp, SEND_TIMEOUTS), logger: watch.logger });
   try {
@@ -222,14 +222,14 @@ export async function deliverOutbound(deps: OutboundDeps, account: MailAccountRo
     throw new Error(`composed message unreadable: ${parsed.reason}`);
   }
   const { smtp, imap } = await accountEndpoints(deps.db, deps.keyring, account);
-  const blocked = await hostProblem({ protocol: 'smtp', ...smtp }, deps.allowPrivateHosts);
-  if (blocked) {
-    await markOutboundFailed(deps.db, outboundId, blocked.message);
-    return { kind: 'failed', problem: blocked, field: 'smtp' };
+  const pinned = await pinEndpoint('smtp', smtp, { allowPrivateHosts: deps.allowPrivateHosts, log: deps.log });
+  if (!pinned.ok) {
+    await markOutboundFailed(deps.db, outboundId, pinned.problem.message);
+    return { kind: 'failed', problem: pinned.problem, field: 'smtp' };
   }
   let rejected: string[];
   try {
-    ({ rejected } = await transmit(smtp, parsed.message, raw));
+    ({ rejected } = await transmit(pinned.endpoint, parsed.message, raw));
   } catch (error) {
     return failOrHold(deps, account, outboundId, error);
   }
@@ -277,7 +277,12 @@ async function appendToSent(
   imap: EndpointSettings,
   sent: { outboundId: string; storedMessageId: string; raw: Uint8Array },
 ): Promise<void> {
-  const client = new ImapFlow(imapOptions(imap, SEND_TIMEOUTS));
+  const pinned = await pinEndpoint('imap', imap, { allowPrivateHosts: deps.allowPrivateHosts, log: deps.log });
+  if (!pinned.ok) {
+    deps.log.warn({ accountId: account.id, outboundId: sent.outboundId, code: pinned.problem.code }, 'could not save the sent message to the Sent folder');
+    return;
+  }
+  const client = new ImapFlow(imapOptions(pinned.endpoint, SEND_TIMEOUTS));
   client.on('error', () => {});
   try {
     await client.connect();
