@@ -120,6 +120,7 @@ export class HostNotAllowedError extends Error {
   }
 }
 
+/** What `pinEndpoint` decided: the endpoint to dial, or why Shoal will not connect. */
 export type PinnedEndpoint = { ok: true; endpoint: DialableEndpoint } | { ok: false; problem: ConnectionProblem };
 
 function refusal(target: ConnectionTarget, reason: 'unresolvable' | 'private'): ConnectionProblem {
