@@ -81,7 +81,17 @@ describe.each(driverCases())('sync edit policy on $name', ({ create }) => {
     const read = await t.db.query('select user_id, value from thread_user_fields where thread_id = $1', [thread]);
     expect(read).toEqual([{ user_id: org.ana, value: true }]);
     expect(await logged(`fields:${fieldKey(thread, 'status')}`)).toEqual([{ hlc: at(NOW - 1000), outcome: 'applied', reason: null }]);
-    expect(applied).toEqual([{ kind: 'thread-fields', threadIds: [thread] }]);
+    // The committed shared values travel with the change (the fan-out reads nothing); the personal `read` does not.
+    expect(applied).toEqual([
+      {
+        kind: 'thread-fields',
+        threadIds: [thread],
+        values: {
+          [fieldKey(thread, 'status')]: { v: 'pending', hlc: at(NOW - 1000) },
+          [fieldKey(thread, 'assignee')]: { v: org.ben, hlc: at(NOW - 900) },
+        },
+      },
+    ]);
     expect(mapJson(client, MAPS.fields)).toEqual(mapJson(host.hosted.doc, MAPS.fields));
     expect(client.getMap(MAPS.fields).get(fieldKey(thread, 'status'))).toEqual({ v: 'pending', hlc: at(NOW - 1000) });
   });

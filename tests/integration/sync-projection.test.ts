@@ -250,6 +250,27 @@ describe.each(driverCases())('sync projection on $name', ({ create }) => {
       expect(feed.stats.refreshes).toBe(3);
       await feed.close();
     });
+
+    it('writes the values a committed edit carries without reading them, and never over a newer value', async () => {
+      const statements: string[] = [];
+      const counting = { query: (text: string, params?: readonly unknown[]) => (statements.push(text), t.db.query(text, params)) } as typeof t.db;
+      const feed = new ChangeFeed({ db: counting, projection, docs, bus: createLocalChangeBus(), log: silent });
+      const status = fieldKey(ids.t1, 'status');
+      const assignee = fieldKey(ids.t1, 'assignee');
+      await docs.open(ids.cleo).write((d) => d.getMap(MAPS.fields).set(assignee, { v: null, hlc: stamp(40) }));
+      feed.accept({ kind: 'thread-fields', threadIds: [ids.t1], values: { [status]: { v: 'pending', hlc: stamp(20) }, [assignee]: { v: ids.ben, hlc: stamp(20) } } });
+      await feed.idle();
+      for (const id of [ids.anna, ids.ben, ids.cleo]) {
+        expect(doc(id).getMap(MAPS.fields).get(status)).toEqual({ v: 'pending', hlc: stamp(20) });
+      }
+      expect(doc(ids.anna).getMap(MAPS.fields).get(assignee)).toEqual({ v: ids.ben, hlc: stamp(20) });
+      expect(doc(ids.cleo).getMap(MAPS.fields).get(assignee)).toEqual({ v: null, hlc: stamp(40) });
+      expect(doc(ids.dan).getMap(MAPS.fields).has(status)).toBe(false);
+      // Only the check for threads older than the window; no field, viewer or audience read.
+      expect(statements).toHaveLength(1);
+      expect(feed.stats.failures).toBe(0);
+      await feed.close();
+    });
   });
 
   it('puts each thread in the lane the mail API puts it in', async () => {
@@ -359,6 +380,26 @@ describe.each(driverCases())('sync projection on $name', ({ create }) => {
       await feed.idle();
       expect(threadIdsOf(docs.open('wide').doc).has(old)).toBe(false);
       expect(docs.open('wide').doc.getMap(MAPS.fields).has(fieldKey(old, 'status'))).toBe(false);
+      await feed.close();
+    });
+
+    it('moves an old thread in and out when the reopening edit carries its values', async () => {
+      const wide = new Projection(t.db, { windowDays: 30, maxThreads: 100 });
+      const hosted = docs.open('carried');
+      await wide.buildDocument(me, hosted);
+      const feed = new ChangeFeed({ db: t.db, projection: wide, docs: { hostedUserIds: () => [me], hosted: () => hosted }, bus: createLocalChangeBus(), log: silent });
+      const old = threads[8] as string;
+      const carry = async (status: 'open' | 'done', n: number) => {
+        await setField(t.db, old, 'status', status, stamp(n));
+        feed.accept({ kind: 'thread-fields', threadIds: [old], values: { [fieldKey(old, 'status')]: { v: status, hlc: stamp(n) } } });
+        await feed.idle();
+      };
+      await carry('open', 40);
+      expect(threadIdsOf(hosted.doc).has(old)).toBe(true);
+      expect(hosted.doc.getMap(MAPS.fields).get(fieldKey(old, 'status'))).toEqual({ v: 'open', hlc: stamp(40) });
+      await carry('done', 41);
+      expect(threadIdsOf(hosted.doc).has(old)).toBe(false);
+      expect(hosted.doc.getMap(MAPS.fields).has(fieldKey(old, 'status'))).toBe(false);
       await feed.close();
     });
 

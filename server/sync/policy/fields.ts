@@ -17,7 +17,7 @@ import {
 } from '../../../db/queries/thread-fields';
 import { insertSyncWrites, syncWriteKey } from '../../../db/queries/sync-writes';
 import type { Queryable } from '../../../db/types';
-import { checkFieldValue, fieldKey, isStamped, MAPS, parseFieldKey, SHARED_FIELDS, type ThreadField } from '../../../sync/doc/schema';
+import { checkFieldValue, fieldKey, isStamped, MAPS, parseFieldKey, SHARED_FIELDS, type Stamped, type ThreadField } from '../../../sync/doc/schema';
 import { loggedStamp } from './stamps';
 import { REASONS, type MapDecision, type Reason, type ReviewScope, type Verdict } from './types';
 import { isUuid, latestPerKey, loggable, refused, stampedWrite, stored, superseded, unique, unreplayed } from './verdicts';
@@ -137,10 +137,27 @@ export async function decideFields(
     verdicts.push(stored(c, c.v, won.has(writtenFieldKey(c.threadId, c.field))));
   }
   const [, canonical] = await Promise.all([insertSyncWrites(q, scope.userId, loggable(verdicts)), canonicalFields(q, scope, touched, visible)]);
-  const changedThreads = unique(shared.filter((c) => won.has(writtenFieldKey(c.threadId, c.field))).map((c) => c.threadId));
+  const committed = shared.filter((c) => won.has(writtenFieldKey(c.threadId, c.field)));
+  const changedThreads = unique(committed.map((c) => c.threadId));
   return {
     verdicts,
     canonical,
-    applied: changedThreads.length > 0 ? [{ kind: 'thread-fields', threadIds: changedThreads }] : [],
+    applied: changedThreads.length > 0 ? [{ kind: 'thread-fields', threadIds: changedThreads, ...committedValues(committed, canonical) }] : [],
   };
+}
+
+/** Values per change beyond which the fan-out re-reads instead: a change stays a small bus message. */
+const MAX_CARRIED_VALUES = 2_000;
+
+/** The committed values of the shared fields that won, as the transaction read them back, for the fan-out. */
+function committedValues(committed: readonly Candidate[], canonical: ReadonlyMap<string, unknown>): { values?: Record<string, Stamped<unknown>> } {
+  const values: Record<string, Stamped<unknown>> = {};
+  for (const c of committed) {
+    const value = canonical.get(c.key);
+    if (!isStamped(value)) {
+      return {};
+    }
+    values[c.key] = value;
+  }
+  return committed.length <= MAX_CARRIED_VALUES ? { values } : {};
 }

@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Db } from '../../../db/types';
+import type { Stamped } from '../../../sync/doc/schema';
 import type { HostedDoc, ReviewContext } from '../types';
 
 export const OUTCOMES = { applied: 'applied', lost: 'lost', refused: 'refused' } as const;
@@ -44,7 +45,7 @@ export interface Verdict {
 
 /** A committed change other people's documents must reflect (the projection's fan-out consumes it). */
 export type AppliedChange =
-  | { kind: 'thread-fields'; threadIds: string[] }
+  | { kind: 'thread-fields'; threadIds: string[]; values?: Record<string, Stamped<unknown>> }
   | { kind: 'share-flag'; ownerId: string; recordId: string }
   | { kind: 'record-created'; recordId: string };
 

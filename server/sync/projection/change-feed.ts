@@ -9,7 +9,9 @@
  */
 import type { Logger } from 'pino';
 import { findViewers } from '../../../db/queries/projection';
+import { listThreadsStartedBefore } from '../../../db/queries/projection-audience';
 import type { Queryable } from '../../../db/types';
+import type { Stamped } from '../../../sync/doc/schema';
 import type { HostedDoc } from '../types';
 import { planChange, type HostedPerson, type ScopePlan } from './audience';
 import type { ChangeBus, DomainChange } from './changes';
@@ -54,6 +56,10 @@ export interface FeedStats {
   bytes: number;
   failures: number;
 }
+
+type CarriedChange = Extract<DomainChange, { kind: 'thread-fields' }> & { values: Record<string, Stamped<unknown>> };
+
+const carriesValues = (change: DomainChange): change is CarriedChange => change.kind === 'thread-fields' && change.values !== undefined;
 
 /** A scope that only re-reads fields of held threads (a committed edit). */
 function isFieldsOnly(scope: RefreshScope): boolean {
@@ -167,9 +173,45 @@ export class ChangeFeed {
     return out;
   }
 
+  /**
+   * Committed edits that carry their values go straight into the documents
+   * holding their threads: an edit's fan-out waits for no read. Only threads
+   * older than the activity window go on to be re-read for their audience
+   * (status and assignee decide whether an old thread is in a working set).
+   * @returns the changes still to plan.
+   */
+  private async applyCarried(burst: readonly DomainChange[]): Promise<DomainChange[]> {
+    const carried = burst.filter(carriesValues);
+    if (carried.length === 0) {
+      return [...burst];
+    }
+    const values = new Map(carried.flatMap((c) => Object.entries(c.values)));
+    const targets = [...this.o.docs.hostedUserIds()].flatMap((userId) => this.o.docs.hosted(userId) ?? []);
+    const written = this.o.projection.writeFieldValues(targets, values).then((bytes) => {
+      this.stats.refreshes += targets.length;
+      this.stats.writes += bytes.filter((b) => b > 0).length;
+      this.stats.bytes += bytes.reduce((a, b) => a + b, 0);
+    });
+    const threadIds = [...new Set(carried.flatMap((c) => c.threadIds))];
+    const [old] = await Promise.allSettled([listThreadsStartedBefore(this.o.db, threadIds, this.o.projection.windowStart()), written]);
+    await written.catch((err: unknown) => {
+      this.stats.failures += 1;
+      this.o.log.error({ err, people: targets.length }, 'sync field fan-out failed');
+    });
+    if (old.status === 'rejected') {
+      throw old.reason;
+    }
+    const rest = burst.filter((c) => !carriesValues(c));
+    return old.value.length > 0 ? [...rest, { kind: 'thread-fields', threadIds: old.value }] : rest;
+  }
+
   private async apply(burst: readonly DomainChange[], sweep: boolean): Promise<void> {
     const plan: ScopePlan = new Map();
     try {
+      const changes = await this.applyCarried(burst);
+      if (changes.length === 0 && !sweep) {
+        return;
+      }
       const hosted = await this.hostedPeople();
       if (hosted.size === 0) {
         return;
@@ -178,7 +220,7 @@ export class ChangeFeed {
         hosted.forEach((_, userId) => plan.set(userId, FULL_SCOPE));
       }
       const ctx = { db: this.o.db, hosted, windowStart: this.o.projection.windowStart() };
-      for (const change of burst) {
+      for (const change of changes) {
         await planChange(ctx, plan, change);
       }
     } catch (err) {

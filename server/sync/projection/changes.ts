@@ -3,9 +3,11 @@
  * Domain changes that can alter what someone's sync document should hold,
  * as small JSON messages: commands and ingest publish them after their
  * transaction committed; the change feed of every process turns them into
- * refreshes of the documents that process hosts. JSON only (ids, no
- * content), so the host's bus can carry them between processes as they are.
+ * refreshes of the documents that process hosts. JSON only (ids, and no
+ * content but a few committed field values), so the host's bus can carry
+ * them between processes as they are.
  */
+import type { Stamped } from '../../../sync/doc/schema';
 
 /** A stored ingest batch, as sync-folder hands it to the sink. */
 export interface StoredBatchRef {
@@ -20,8 +22,13 @@ export type DomainChange =
    * stored messages changed on the server (`messageIds`: read state, expunged, moved).
    */
   | { kind: 'messages'; accountId: string; threadIds?: string[]; batch?: StoredBatchRef; messageIds?: string[] }
-  /** Editable thread fields committed by the edit policy. */
-  | { kind: 'thread-fields'; threadIds: string[] }
+  /**
+   * Editable thread fields committed by the edit policy. `values`: the
+   * committed shared fields ("threadId|field" → {v, hlc}, read in the
+   * decision's transaction), so documents holding the threads take them
+   * without a read; absent, holders re-read the threads' fields.
+   */
+  | { kind: 'thread-fields'; threadIds: string[]; values?: Record<string, Stamped<unknown>> }
   /** A person's own "share emails" flag for a record. */
   | { kind: 'share-flag'; ownerId: string; recordId: string }
   /** A person's email sharing setting (mode, excluded domains, audience), or their mailboxes' own addresses. */

@@ -24,8 +24,8 @@ import {
 } from '../../../db/queries/projection';
 import { listVisibleNotifications } from '../../../db/queries/notifications';
 import type { Queryable } from '../../../db/types';
-import { MAPS, type MapName, type ThreadSummary } from '../../../sync/doc/schema';
-import { docMap, fieldScope, keepNewerField, keepNewerStamp, reconcileMap, type KeepCurrent } from '../../../sync/doc/projection';
+import { MAPS, parseFieldKey, type MapName, type Stamped, type ThreadSummary } from '../../../sync/doc/schema';
+import { docMap, fieldKeysOf, fieldScope, keepNewerField, keepNewerStamp, reconcileMap, writeEntries, type KeepCurrent } from '../../../sync/doc/projection';
 import { readSummaries } from '../../../sync/doc/thread-codec';
 import type { HostedDoc } from '../types';
 import { canonicalValue, type CanonicalRequest } from './canonical';
@@ -137,13 +137,38 @@ export class Projection {
     // the store gets to it, instead of the next document waiting for the previous one's round trip.
     const writes = targets.map(({ userId, hosted }) => {
       const threads = docMap(hosted.doc, MAPS.threads);
-      const held = new Set(threadIds.filter((id) => threads.has(id)));
-      if (held.size === 0) {
+      const held = threadIds.filter((id) => threads.has(id));
+      if (held.length === 0) {
         return Promise.resolve(null);
       }
-      const rows = [...shared, ...personal.filter((r) => r.userId === userId)].filter((r) => held.has(r.threadId));
-      const desired = fieldEntries(rows);
-      return hosted.write((doc) => void reconcileMap(doc, MAPS.fields, desired, fieldScope(held), keepNewerField(doc)));
+      const heldSet = new Set(held);
+      const desired = fieldEntries([...shared, ...personal.filter((r) => r.userId === userId)].filter((r) => heldSet.has(r.threadId)));
+      // The held threads' possible keys, not a scan of every key the map holds: a fan-out writes hundreds of documents.
+      const absent = held.flatMap(fieldKeysOf).filter((key) => !desired.has(key));
+      const entries = [...desired, ...absent.map((key) => [key, undefined] as const)];
+      return hosted.write((doc) => void writeEntries(doc, MAPS.fields, entries, keepNewerField(doc)));
+    });
+    return (await Promise.all(writes)).map((update) => update?.length ?? 0);
+  }
+
+  /**
+   * The fan-out of committed shared-field values the change carries (the edit
+   * policy read them in its transaction): no read at all. Each document
+   * holding a thread takes the values newer than its own. @returns bytes
+   * written per target.
+   */
+  async writeFieldValues(targets: readonly HostedDoc[], values: ReadonlyMap<string, Stamped<unknown>>): Promise<number[]> {
+    const byThread = new Map<string, [string, Stamped<unknown>][]>();
+    for (const [key, value] of values) {
+      const parsed = parseFieldKey(key);
+      if (parsed) {
+        byThread.set(parsed.threadId, [...(byThread.get(parsed.threadId) ?? []), [key, value]]);
+      }
+    }
+    const writes = targets.map((hosted) => {
+      const threads = docMap(hosted.doc, MAPS.threads);
+      const entries = [...byThread].filter(([threadId]) => threads.has(threadId)).flatMap(([, held]) => held);
+      return entries.length === 0 ? Promise.resolve(null) : hosted.write((doc) => void writeEntries(doc, MAPS.fields, entries, keepNewerField(doc)));
     });
     return (await Promise.all(writes)).map((update) => update?.length ?? 0);
   }
