@@ -17,6 +17,8 @@ export { UnsafeDurabilityError } from './drivers/postgres';
 export interface OpenDbOptions {
   /** Postgres connection string; when absent the embedded driver is used. */
   databaseUrl?: string | undefined;
+  /** Postgres prepared statements (default on). */
+  prepare?: boolean;
   /** Directory for embedded data; the database lives in `<dataDir>/pglite`. */
   dataDir?: string | undefined;
   /** Keep the embedded database in memory (tests). */
@@ -29,7 +31,7 @@ export interface OpenDbOptions {
  */
 export async function openDb(options: OpenDbOptions): Promise<Db> {
   if (options.databaseUrl) {
-    const db = await openPostgres(options.databaseUrl);
+    const db = await openPostgres(options.databaseUrl, { prepare: options.prepare ?? true });
     try {
       await assertDurable(db);
     } catch (error) {

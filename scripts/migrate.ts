@@ -8,7 +8,7 @@ import { EnvError, loadConfig } from '../server/env';
 
 try {
   const config = loadConfig();
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = await openDb({ databaseUrl: config.databaseUrl, prepare: config.databasePrepare, dataDir: config.dataDir });
   const applied = await migrate(db);
   await db.close();
   console.log(applied.length > 0 ? `Applied migrations ${applied.join(', ')} on ${db.driver}.` : `Nothing to apply on ${db.driver}.`);

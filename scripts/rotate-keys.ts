@@ -46,7 +46,7 @@ async function main(argv: readonly string[]): Promise<void> {
   if (newKey) {
     assertFileKeyring(config);
   }
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = await openDb({ databaseUrl: config.databaseUrl, prepare: config.databasePrepare, dataDir: config.dataDir });
   try {
     await migrate(db);
     if (newKey) {

@@ -30,7 +30,7 @@ function parseImportArgs(args: string[]): { path: string; accountId: string } {
 async function runImport(args: string[]): Promise<void> {
   const { path, accountId } = parseImportArgs(args);
   const config = loadConfig();
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = await openDb({ databaseUrl: config.databaseUrl, prepare: config.databasePrepare, dataDir: config.dataDir });
   try {
     await migrate(db);
     const keyring = await loadKeyring(config);

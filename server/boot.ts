@@ -46,7 +46,7 @@ export interface StartOptions {
  * @throws when the database is unreachable, unsafe (fsync off) or a migration fails.
  */
 export async function start(config: Config, log: Logger, options: StartOptions = {}): Promise<Running> {
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = await openDb({ databaseUrl: config.databaseUrl, prepare: config.databasePrepare, dataDir: config.dataDir });
   const applied = await migrate(db);
   log.info({ driver: db.driver, applied }, 'database ready');
   const keyring = await loadKeyring(config, log);

@@ -86,6 +86,7 @@ const EnvSchema = z.object({
     .default(3000),
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  DATABASE_PREPARED_STATEMENTS: booleanish.default(true),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   ORIGIN: originList.optional(),
   SIGNUP: z.enum(['first', 'open', 'closed']).default('first'),
@@ -128,6 +129,8 @@ export interface Config {
   port: number;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** Postgres prepared statements (off behind a pooler that cannot keep them). */
+  databasePrepare: boolean;
   redisUrl: string | undefined;
   /** Allowed browser origins; the first one is the public address used in links. */
   origins: string[];
@@ -208,6 +211,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     port: env.PORT,
     dataDir: resolve(env.DATA_DIR),
     databaseUrl: env.DATABASE_URL,
+    databasePrepare: env.DATABASE_PREPARED_STATEMENTS,
     redisUrl: env.REDIS_URL,
     origins,
     publicUrl,

@@ -17,12 +17,32 @@ export class UnsafeDurabilityError extends Error {
 }
 
 /**
+ * Statements with at most this many parameters are prepared. Longer ones are
+ * built for their row count (multi-row VALUES, IN lists), so their text
+ * varies and a cached plan would rarely be used again.
+ */
+const PREPARE_MAX_PARAMS = 64;
+
+export interface PostgresOptions {
+  /** Pool size. */
+  max?: number;
+  /**
+   * Prepared statements (default on). postgres.js prepares nothing given as
+   * text, so each statement cost two round trips (describe, then execute)
+   * and a fresh parse and plan; prepared, it is one round trip and a cached
+   * plan. Off for poolers that cannot keep them (PgBouncer in transaction
+   * mode before 1.21).
+   */
+  prepare?: boolean;
+}
+
+/**
  * Connects to Postgres.
  * @param url a `postgres://` connection string.
- * @param options.max pool size.
  * @returns a ready {@link Db}.
  */
-export async function openPostgres(url: string, options: { max?: number } = {}): Promise<Db> {
+export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<Db> {
+  const prepare = options.prepare ?? true;
   // postgres.js documents the `socket` option (README, "Custom socket") but its types leave it out.
   const socket = { socket: noDelaySockets() };
   const sql = postgres(url, {
@@ -39,7 +59,7 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
   });
   const wrap = (target: postgres.Sql | postgres.TransactionSql): Omit<Tx, 'copyFrom'> => ({
     async query<Row extends object>(text: string, params: readonly unknown[] = []) {
-      const rows = await target.unsafe(text, params as postgres.ParameterOrJSON<never>[]);
+      const rows = await target.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: prepare && params.length <= PREPARE_MAX_PARAMS });
       return rows as unknown as Row[];
     },
     async exec(script: string) {

@@ -31,14 +31,14 @@ async function createPglite(): Promise<TestDb> {
  * `drop()` removes it. Shared by the tests and the benchmarks.
  * @param serverUrl any database URL on the server (the new database is created beside it).
  */
-export async function createPostgresDb(serverUrl: string, prefix = 'shoal_t'): Promise<TestDb> {
+export async function createPostgresDb(serverUrl: string, prefix = 'shoal_t', options: { prepare?: boolean } = {}): Promise<TestDb> {
   const base = new URL(serverUrl);
   const name = `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
   const admin = postgres(base.toString(), { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
   const url = new URL(base);
   url.pathname = `/${name}`;
-  const db = await openDb({ databaseUrl: url.toString() });
+  const db = await openDb({ databaseUrl: url.toString(), ...options });
   await migrate(db);
   return {
     db,

@@ -11,9 +11,15 @@ import { findThrottle, recordFailure } from '../../db/queries/login-throttle';
 import { insertOrganization } from '../../db/queries/organizations';
 import { findSession, insertSession } from '../../db/queries/sessions';
 import { findUserByEmail, insertUser, listUsers } from '../../db/queries/users';
-import { driverCases, type TestDb } from '../helpers/db';
+import { createPostgresDb, driverCases, type DriverCase, type TestDb } from '../helpers/db';
 
-describe.each(driverCases())('db contract on $name', ({ create }) => {
+/** Postgres again without prepared statements (DATABASE_PREPARED_STATEMENTS=false, behind a pooler). */
+const unprepared = (cases: readonly DriverCase[]): { name: string; create(): Promise<TestDb> }[] =>
+  cases.some((c) => c.name === 'postgres') ? [{ name: 'postgres, unprepared', create: () => createPostgresDb(process.env.TEST_DATABASE_URL as string, 'shoal_t', { prepare: false }) }] : [];
+
+const cases = driverCases();
+
+describe.each([...cases, ...unprepared(cases)])('db contract on $name', ({ create }) => {
   let t: TestDb;
   let orgId: string;
 

@@ -10,6 +10,12 @@ describe('configuration', () => {
     expect(config.secureCookies).toBe(false);
     expect(config.signup).toBe('first');
     expect(config.dataDir).toMatch(/data$/);
+    expect(config.databasePrepare).toBe(true);
+  });
+
+  it('turns Postgres prepared statements off for a pooler, and names a value it cannot read', () => {
+    expect(loadConfig({ DATABASE_PREPARED_STATEMENTS: 'false' }).databasePrepare).toBe(false);
+    expect(() => loadConfig({ DATABASE_PREPARED_STATEMENTS: 'sometimes' })).toThrow(/DATABASE_PREPARED_STATEMENTS/);
   });
 
   it('lists every problem at once, naming each variable', () => {
