@@ -40,6 +40,7 @@ import {
 } from './content';
 import { linkedPatches, ownersHaveRefs, type LinkedRead, type Patch } from './linked';
 import { planThreadScope } from './plan';
+import { writeInTurns } from './write-turns';
 import { coversMap, FULL_SCOPE, type ProjectedMap, type RefreshScope } from './scope';
 
 export interface ProjectionOptions {
@@ -133,22 +134,19 @@ export class Projection {
       listSharedFieldValues(this.db, threadIds),
       listPersonalFieldValues(this.db, targets.map((t) => t.userId), threadIds),
     ]);
-    // Every document is written before any write is awaited: each one's update is then stored and sent as soon as
-    // the store gets to it, instead of the next document waiting for the previous one's round trip.
-    const writes = targets.map(({ userId, hosted }) => {
+    return writeInTurns(targets, ({ userId, hosted }) => {
       const threads = docMap(hosted.doc, MAPS.threads);
       const held = threadIds.filter((id) => threads.has(id));
       if (held.length === 0) {
-        return Promise.resolve(null);
+        return null;
       }
       const heldSet = new Set(held);
       const desired = fieldEntries([...shared, ...personal.filter((r) => r.userId === userId)].filter((r) => heldSet.has(r.threadId)));
       // The held threads' possible keys, not a scan of every key the map holds: a fan-out writes hundreds of documents.
       const absent = held.flatMap(fieldKeysOf).filter((key) => !desired.has(key));
       const entries = [...desired, ...absent.map((key) => [key, undefined] as const)];
-      return hosted.write((doc) => void writeEntries(doc, MAPS.fields, entries, keepNewerField(doc)));
+      return { entries: entries.length, write: () => hosted.write((doc) => void writeEntries(doc, MAPS.fields, entries, keepNewerField(doc))) };
     });
-    return (await Promise.all(writes)).map((update) => update?.length ?? 0);
   }
 
   /**
@@ -165,12 +163,11 @@ export class Projection {
         byThread.set(parsed.threadId, [...(byThread.get(parsed.threadId) ?? []), [key, value]]);
       }
     }
-    const writes = targets.map((hosted) => {
+    return writeInTurns(targets, (hosted) => {
       const threads = docMap(hosted.doc, MAPS.threads);
       const entries = [...byThread].filter(([threadId]) => threads.has(threadId)).flatMap(([, held]) => held);
-      return entries.length === 0 ? Promise.resolve(null) : hosted.write((doc) => void writeEntries(doc, MAPS.fields, entries, keepNewerField(doc)));
+      return entries.length === 0 ? null : { entries: entries.length, write: () => hosted.write((doc) => void writeEntries(doc, MAPS.fields, entries, keepNewerField(doc))) };
     });
-    return (await Promise.all(writes)).map((update) => update?.length ?? 0);
   }
 
   /** The value a server-map or `fields` key should hold for the person, or undefined when it should not exist. */
