@@ -122,19 +122,19 @@ export interface RecordingDb extends Db {
   appendDelayMs: number;
 }
 
-/** The updates an append statement stored: its one update, or those of the rows a batched append (user, writer, update triples) returned. */
+/** The updates an append statement stored: its one update, or those of the rows a batched append (arrays of users, writers and hex updates) returned. */
 function storedUpdates(text: string, params: readonly unknown[], rows: readonly object[]): Uint8Array[] {
-  if (!text.includes('(values ')) {
+  if (!text.includes('unnest(')) {
     return [params[2] as Uint8Array];
   }
   const stored = new Set(rows.map((r) => (r as { user_id?: string }).user_id));
-  const out: Uint8Array[] = [];
-  for (let i = 0; i + 2 < params.length; i += 3) {
-    if (stored.has(params[i] as string)) {
-      out.push(params[i + 2] as Uint8Array);
-    }
-  }
-  return out;
+  const [users, , updates] = params as [string[], string[], string[]];
+  return users.flatMap((userId, i) => (stored.has(userId) ? [new Uint8Array(Buffer.from(updates[i] as string, 'hex'))] : []));
+}
+
+/** Whether `log` holds an update with these bytes (a batched append stores a copy, so identity cannot tell). */
+export function holdsUpdate(log: readonly Uint8Array[], update: Uint8Array): boolean {
+  return log.some((u) => u.length === update.length && u.every((b, i) => b === update[i]));
 }
 
 /** Wraps a Db so a test sees when (and what) updates reach Postgres; several wrappers may share one log. */
