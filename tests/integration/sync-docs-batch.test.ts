@@ -49,6 +49,19 @@ describe.each(driverCases())('batched sync document appends on $name', ({ create
     expect(await appendSyncDocUpdates(t.db, [{ userId: b, writer: `w-${b}`, update: bytes(5) }])).toEqual(new Map([[b, 2]]));
   });
 
+  it('deletes a document\'s updates with the document, and with its person', async () => {
+    const [x, y] = await insertPeople(t.db, 2) as [string, string];
+    for (const userId of [x, y]) {
+      await insertSyncDoc(t.db, { userId, epoch: 'e1', snapshot: bytes(0), writer: `w-${userId}` });
+      await appendSyncDocUpdates(t.db, [{ userId, writer: `w-${userId}`, update: bytes(1) }]);
+    }
+    const count = async (userId: string) => (await t.db.query<{ n: number }>('select count(*)::int as n from sync_doc_updates where user_id = $1', [userId]))[0]?.n;
+    expect([await count(x), await count(y)]).toEqual([1, 1]);
+    await t.db.query('delete from sync_docs where user_id = $1', [x]);
+    await t.db.query('delete from users where id = $1', [y]);
+    expect([await count(x), await count(y)]).toEqual([0, 0]);
+  });
+
   it('refuses two updates of one document in one statement (they would take the same seq)', async () => {
     const [a] = people as [string];
     const twice = [bytes(6), bytes(7)].map((update) => ({ userId: a, writer: `w-${a}`, update }));
