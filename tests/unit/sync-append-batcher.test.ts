@@ -21,11 +21,8 @@ function fakeDb(options: { refuse?: Set<string>; failNext?: boolean } = {}) {
   const db: Queryable = {
     async query<Row extends object>(_text: string, params: readonly unknown[] = []): Promise<Row[]> {
       await Promise.resolve();
-      const statement: Statement = { users: [], updates: [] };
-      for (let i = 0; i < params.length; i += 3) {
-        statement.users.push(params[i] as string);
-        statement.updates.push([...(params[i + 2] as Uint8Array)]);
-      }
+      const [users, , updates] = params as [string[], string[], string[]];
+      const statement: Statement = { users: [...users], updates: updates.map((hex) => [...Buffer.from(hex, 'hex')]) };
       statements.push(statement);
       if (fail) {
         fail = false;
@@ -88,5 +85,17 @@ describe('AppendBatcher', () => {
     const results = await Promise.allSettled([once.append(append('a', 1)), once.append(append('b', 2))]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect(await once.append(append('a', 3))).toBe(1);
+  });
+
+  it('counts a fan-out stored a few documents at a time as crowded, until it is over', async () => {
+    const { db } = fakeDb();
+    const batcher = new AppendBatcher(db);
+    for (let i = 0; i < 20; i++) {
+      await batcher.append(append(`d${i}`, i));
+    }
+    expect(batcher.busy).toBe(false);
+    expect(batcher.crowded).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(batcher.crowded).toBe(false);
   });
 });

@@ -13,8 +13,15 @@ import type { Queryable } from '../../../db/types';
 /** Bytes per statement (beyond the first row): a burst of large updates goes in several statements, none holding the connection for long. */
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
-/** Documents with an update queued or being stored from which on a fan-out is under way, not a trickle of single writes. */
+/** Documents with an update queued, being stored or stored just now from which on a fan-out is under way, not a trickle of single writes. */
 export const CROWDED_APPENDS = 16;
+
+/**
+ * How far back stored rows still count towards `crowded`: a fan-out is
+ * written a few documents per turn of the event loop (projection/write-turns),
+ * so at any one moment only a few of its updates wait here.
+ */
+const RECENT_MS = 250;
 
 interface Waiting extends SyncDocAppend {
   resolve: (seq: number | null) => void;
@@ -26,6 +33,8 @@ export class AppendBatcher {
   private scheduled = false;
   private inFlight = false;
   private inFlightRows = 0;
+  /** Rows stored per statement lately (time, rows), oldest first. */
+  private stored: [number, number][] = [];
 
   constructor(
     private readonly db: Queryable,
@@ -40,7 +49,15 @@ export class AppendBatcher {
 
   /** Whether a fan-out is being stored: even urgent background work waits for it. */
   get crowded(): boolean {
-    return this.inFlightRows + this.waiting.length >= CROWDED_APPENDS;
+    return this.inFlightRows + this.waiting.length + this.recentRows() >= CROWDED_APPENDS;
+  }
+
+  private recentRows(): number {
+    const since = performance.now() - RECENT_MS;
+    while (this.stored.length > 0 && (this.stored[0] as [number, number])[0] < since) {
+      this.stored.shift();
+    }
+    return this.stored.reduce((n, [, rows]) => n + rows, 0);
   }
 
   /** @returns the update's seq, or null when `writer` no longer holds the document. */
@@ -73,6 +90,8 @@ export class AppendBatcher {
     this.inFlightRows = batch.length;
     try {
       const seqs = await appendSyncDocUpdates(this.db, batch);
+      this.stored.push([performance.now(), batch.length]);
+      this.recentRows();
       batch.forEach((w) => w.resolve(seqs.get(w.userId) ?? null));
     } catch (error) {
       batch.forEach((w) => w.reject(error));
