@@ -143,7 +143,11 @@ function offlineEdits(org: SeededOrg, threads: readonly string[]): FleetEdit[] {
   return edits;
 }
 
-export async function offlineBatch(server: BenchServer, fleet: Fleet, org: SeededOrg): Promise<OfflineFigures> {
+export async function offlineBatch(server: BenchServer, fleet: Fleet, org: SeededOrg, profileDir?: string): Promise<OfflineFigures> {
+  return profiled(profileDir, 'offline', () => runOfflineBatch(server, fleet, org));
+}
+
+async function runOfflineBatch(server: BenchServer, fleet: Fleet, org: SeededOrg): Promise<OfflineFigures> {
   const edits = offlineEdits(org, sharedThreads(server, org));
   const keys = edits.map((e) => fieldKey(e.threadId, e.field));
   const receivesBefore = server.timings.receives.length;

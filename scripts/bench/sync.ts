@@ -19,8 +19,8 @@
  * SYNC_BENCH_OVERWRITES (100000). SYNC_BENCH_PARTS picks parts by letter
  * (e.g. `e`, or `de`; default all); (a), (b) and (c) run together, (c)
  * reusing (a)'s connected clients. SYNC_BENCH_PROFILE=<dir> writes CPU
- * profiles of the server process during the measured fan-out rounds
- * (`fan-out-shoal.cpuprofile`, `fan-out-relay.cpuprofile`).
+ * profiles of the server process during the measured fan-out rounds and
+ * the offline batch (`fan-out-shoal`, `fan-out-relay`, `offline` .cpuprofile).
  */
 import type { Db } from '../../db/types';
 import { createBenchDb } from './support';
@@ -57,7 +57,7 @@ async function run(db: Db, fleet: Fleet): Promise<Figures> {
       progress('(a, b) fan-out through Shoal');
       const shoal = await shoalFanOut(db, server, fleet, team, options);
       progress('(c) offline batch');
-      figures.offline = await offlineBatch(server, fleet, team);
+      figures.offline = await offlineBatch(server, fleet, team, PROFILE_DIR);
       await fleet.send({ op: 'disconnect' });
       progress('(a, b) fan-out through the relay');
       const relay = await relayFanOut(db, server, fleet, team, options);
