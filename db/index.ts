@@ -23,6 +23,11 @@ export interface OpenDbOptions {
   dataDir?: string | undefined;
   /** Keep the embedded database in memory (tests). */
   inMemory?: boolean;
+  /**
+   * With `inMemory`: start from this PGlite `dumpDataDir()` tarball instead of an empty
+   * cluster. Tests pass a cached, already-migrated template to skip initdb and migrations.
+   */
+  template?: Blob | undefined;
 }
 
 /**
@@ -41,7 +46,7 @@ export async function openDb(options: OpenDbOptions): Promise<Db> {
     return db;
   }
   if (options.inMemory) {
-    return openPglite();
+    return openPglite(undefined, options.template);
   }
   if (!options.dataDir) {
     throw new Error('openDb needs a databaseUrl, a dataDir or inMemory: true');

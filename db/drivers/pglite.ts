@@ -9,10 +9,22 @@ import type { Db, Lease, Tx } from '../types';
 /**
  * Opens (creating if needed) an embedded database.
  * @param dataDir directory for the database files; `undefined` keeps it in memory.
+ * @param loadDataDir a tarball from PGlite's `dumpDataDir()` to start from instead of an
+ *   empty cluster. Tests use it so each file copies a migrated template rather than
+ *   running initdb and every migration again (seconds per database on a small machine).
+ *   Plain or gzip tarballs both load: PGlite detects gzip from the blob's type.
  * @returns a ready {@link Db}.
  */
-export async function openPglite(dataDir?: string): Promise<Db> {
-  const pg = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+export async function openPglite(dataDir?: string, loadDataDir?: Blob | File): Promise<Db> {
+  const pg = await PGlite.create({ ...(dataDir ? { dataDir } : {}), ...(loadDataDir ? { loadDataDir } : {}) });
+  return wrapPglite(pg);
+}
+
+/**
+ * The {@link Db} over an open PGlite. Exported so tests can migrate a database and then
+ * `dumpDataDir()` the same instance as a template; the app only goes through {@link openPglite}.
+ */
+export function wrapPglite(pg: PGlite): Db {
   const wrap = (target: PGlite | Transaction): Tx => ({
     async query<Row extends object>(text: string, params: readonly unknown[] = []) {
       const result = await target.query<Row>(text, params as unknown[]);

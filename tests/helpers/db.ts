@@ -2,10 +2,12 @@
  * @module tests/helpers/db
  * The database matrix every storage test runs over: PGlite always, Postgres
  * when TEST_DATABASE_URL is set (required under CI). Each call gets its own
- * freshly migrated database, so test files never see each other's rows.
+ * migrated database, so test files never see each other's rows; on PGlite it
+ * is a copy of one cached template rather than a new initdb.
  */
 import postgres from 'postgres';
 import { migrate, openDb, type Db, type DriverName } from '../../db';
+import { pgliteTemplate } from './pglite-template';
 import { prerequisite } from './prereq';
 
 export interface TestDb {
@@ -20,9 +22,19 @@ export interface DriverCase {
 
 const testDatabaseUrl = process.env.TEST_DATABASE_URL;
 
-async function createPglite(): Promise<TestDb> {
-  const db = await openDb({ inMemory: true });
-  await migrate(db);
+/**
+ * An in-memory PGlite loaded from the cached, migrated template (see ./pglite-template):
+ * about 1 s instead of 2.5–4.5 s for initdb plus every migration.
+ * @throws when the template was missing a migration: its cache key should have prevented that.
+ */
+export async function createPglite(): Promise<TestDb> {
+  const db = await openDb({ inMemory: true, template: await pgliteTemplate() });
+  // Cheap on a good template (a ledger read per migration), and it proves the template is current.
+  const applied = await migrate(db);
+  if (applied.length > 0) {
+    await db.close();
+    throw new Error(`The PGlite test template lacked migrations ${applied.join(', ')}; its cache key is wrong`);
+  }
   return { db, drop: () => db.close() };
 }
 
