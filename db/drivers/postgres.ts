@@ -71,7 +71,14 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     ...wrap(tx),
     copyFrom: (table, columns, data) => copyIn(tx, table, columns, data),
   });
-  const transaction: Db['transaction'] = async (fn) => (await sql.begin((tx) => fn(inTransaction(tx)))) as Awaited<ReturnType<typeof fn>>;
+  const transaction: Db['transaction'] = async (fn, options = {}) =>
+    (await sql.begin(async (tx) => {
+      if (options.reusePlans) {
+        // Postgres's own choice ("auto") keeps custom plans for the visibility rules: their generic plan's estimate looks dearer.
+        await tx.unsafe(`select set_config('plan_cache_mode', 'force_generic_plan', true)`);
+      }
+      return fn(inTransaction(tx));
+    })) as Awaited<ReturnType<typeof fn>>;
   const root = wrap(sql);
   const leases = postgresLeases(url);
   return {

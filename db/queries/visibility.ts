@@ -8,7 +8,6 @@
  * viewer's subordinates and groups are uncorrelated subqueries Postgres
  * evaluates once, or a lateral column for the property test.
  */
-import type { Queryable } from '../types';
 
 /** Everyone below the viewer in the reporting line. */
 function subordinatesOf(viewer: string): string {
@@ -90,16 +89,4 @@ export function visibleMessageIdsSql(viewer: string, org: string, among = 'true'
           ))
       )
   )`;
-}
-
-/**
- * For the rest of the transaction, reuses one plan per prepared statement.
- * Planning the visibility rules costs about 4 ms on every call (far more
- * than running them on a handful of threads), and Postgres's own choice
- * ("auto") keeps re-planning them because the generic plan's estimate looks
- * dearer. Meant for transactions of short, keyed statements (an edit's
- * review), not for listing queries whose best plan depends on the values.
- */
-export async function reusePlansInTransaction(tx: Queryable): Promise<void> {
-  await tx.query(`select set_config('plan_cache_mode', 'force_generic_plan', true)`);
 }

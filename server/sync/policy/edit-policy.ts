@@ -17,7 +17,6 @@
  */
 import * as Y from 'yjs';
 import { findUserById } from '../../../db/queries/users';
-import { reusePlansInTransaction } from '../../../db/queries/visibility';
 import type { Queryable } from '../../../db/types';
 import { canonicalJson } from '../../../sync/doc/projection';
 import { EDITABLE_MAPS, MAPS } from '../../../sync/doc/schema';
@@ -42,7 +41,7 @@ const RETRYABLE = new Set(['40001', '40P01', '23503', '23505']);
 const ATTEMPTS = 3;
 
 /**
- * Reviews of at most this many keys reuse plans (`reusePlansInTransaction`):
+ * Reviews of at most this many keys reuse plans (`TransactionOptions`):
  * a live edit's visibility check then costs about 2 ms instead of 8. A big
  * offline batch plans afresh: the planner sizes its arrays of hundreds of
  * threads, and a generic plan made it slower (review 370–640 ms against
@@ -90,17 +89,15 @@ async function decideEditable(deps: PolicyDeps, scope: ReviewScope, doc: Y.Doc, 
   const keys = maps.reduce((n, m) => n + (changed.get(m)?.size ?? 0), 0);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await deps.db.transaction(async (tx) => {
-        if (keys <= GENERIC_PLAN_KEYS) {
-          await reusePlansInTransaction(tx);
-        }
+      const decide = async (tx: Queryable) => {
         const decisions = new Map<string, MapDecision>();
         for (const map of maps) {
-          const decide = DECIDERS.get(map) as Decide;
-          decisions.set(map, await decide(tx, scope, writes.get(map) as Map<string, unknown[]>, changed.get(map) as ReadonlySet<string>));
+          const decider = DECIDERS.get(map) as Decide;
+          decisions.set(map, await decider(tx, scope, writes.get(map) as Map<string, unknown[]>, changed.get(map) as ReadonlySet<string>));
         }
         return decisions;
-      });
+      };
+      return await deps.db.transaction(decide, { reusePlans: keys <= GENERIC_PLAN_KEYS });
     } catch (error) {
       if (attempt >= ATTEMPTS || !isRetryable(error)) {
         throw error;
