@@ -151,6 +151,9 @@ const MAX_CARRIED_VALUES = 2_000;
 
 /** The committed values of the shared fields that won, as the transaction read them back, for the fan-out. */
 function committedValues(committed: readonly Candidate[], canonical: ReadonlyMap<string, unknown>): { values?: Record<string, Stamped<unknown>> } {
+  if (committed.length > MAX_CARRIED_VALUES) {
+    return {};
+  }
   const values: Record<string, Stamped<unknown>> = {};
   for (const c of committed) {
     const value = canonical.get(c.key);
@@ -159,5 +162,5 @@ function committedValues(committed: readonly Candidate[], canonical: ReadonlyMap
     }
     values[c.key] = value;
   }
-  return committed.length <= MAX_CARRIED_VALUES ? { values } : {};
+  return { values };
 }
