@@ -51,7 +51,11 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     onnotice: () => {},
     // Shoal's queries are short and many; JIT compiling a plan costs seconds
     // (the visibility filter's estimated cost trips it) and never pays back.
-    connection: { jit: 'off' },
+    // Prepared statements still plan every execution for its values, as
+    // unprepared ones did: after five executions "auto" may switch to a
+    // generic plan, which for a listing's window or limit can be far slower.
+    // A transaction that wants plans reused asks for it (`reusePlans`).
+    connection: { jit: 'off', plan_cache_mode: 'force_custom_plan' },
     // Match PGlite: int8 as a JS number (counts and ids we store fit in 2^53).
     types: {
       int8: { to: INT8_OID, from: [INT8_OID], serialize: (v: number) => String(v), parse: (v: string) => Number(v) },
@@ -74,7 +78,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   const transaction: Db['transaction'] = async (fn, options = {}) =>
     (await sql.begin(async (tx) => {
       if (options.reusePlans) {
-        // Postgres's own choice ("auto") keeps custom plans for the visibility rules: their generic plan's estimate looks dearer.
+        // Even "auto" would keep custom plans for the visibility rules: their generic plan's estimate looks dearer.
         await tx.unsafe(`select set_config('plan_cache_mode', 'force_generic_plan', true)`);
       }
       return fn(inTransaction(tx));
