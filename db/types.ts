@@ -41,17 +41,6 @@ export interface Lease {
   release(): Promise<void>;
 }
 
-export interface TransactionOptions {
-  /**
-   * Reuse one plan per prepared statement for the whole transaction
-   * (Postgres's generic plans), for short keyed statements whose planning
-   * costs more than running them, like the visibility rules on a few
-   * threads (about 4 ms to plan, under 2 to run). PGlite prepares nothing,
-   * so it ignores this.
-   */
-  reusePlans?: boolean;
-}
-
 /** A database handle: a pool of connections (one for PGlite) plus transactions. */
 export interface Db extends Tx {
   readonly driver: DriverName;
@@ -59,7 +48,7 @@ export interface Db extends Tx {
    * Runs `fn` inside one transaction; commits when it resolves, rolls back when it throws.
    * Nested calls are not supported: pass the `tx` down instead.
    */
-  transaction<T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /**
    * Tries to take the named lease without waiting.
    * @returns the lease, or null when another holder (any process) has it.

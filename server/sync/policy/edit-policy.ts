@@ -40,15 +40,6 @@ type PerMap<V> = Map<string, Map<string, V>>;
 const RETRYABLE = new Set(['40001', '40P01', '23503', '23505']);
 const ATTEMPTS = 3;
 
-/**
- * Reviews of at most this many keys reuse plans (`TransactionOptions`):
- * a live edit's visibility check then costs about 2 ms instead of 8. A big
- * offline batch plans afresh: the planner sizes its arrays of hundreds of
- * threads, and a generic plan made it slower (review 370–640 ms against
- * 215–300 ms for 1,000 edits).
- */
-const GENERIC_PLAN_KEYS = 32;
-
 const isEditable = (map: string): boolean => (EDITABLE_MAPS as readonly string[]).includes(map);
 
 /** A value a document may hold again: JSON, never a (forged) nested Yjs type. */
@@ -86,7 +77,6 @@ function isRetryable(error: unknown): boolean {
 async function decideEditable(deps: PolicyDeps, scope: ReviewScope, doc: Y.Doc, changed: ReadonlyMap<string, ReadonlySet<string>>, context: ReviewContext | undefined) {
   const maps = [...DECIDERS.keys()].filter((m) => (changed.get(m)?.size ?? 0) > 0);
   const writes = new Map(maps.map((m) => [m, writtenValues(doc, m, changed.get(m) as ReadonlySet<string>, context)]));
-  const keys = maps.reduce((n, m) => n + (changed.get(m)?.size ?? 0), 0);
   for (let attempt = 1; ; attempt++) {
     try {
       const decide = async (tx: Queryable) => {
@@ -97,7 +87,7 @@ async function decideEditable(deps: PolicyDeps, scope: ReviewScope, doc: Y.Doc, 
         }
         return decisions;
       };
-      return await deps.db.transaction(decide, { reusePlans: keys <= GENERIC_PLAN_KEYS });
+      return await deps.db.transaction(decide);
     } catch (error) {
       if (attempt >= ATTEMPTS || !isRetryable(error)) {
         throw error;
