@@ -29,9 +29,8 @@ export interface PostgresOptions {
   /**
    * Prepared statements (default on). postgres.js prepares nothing given as
    * text, so each statement cost two round trips (describe, then execute)
-   * and a fresh parse and plan; prepared, it is one round trip and a cached
-   * plan. Off for poolers that cannot keep them (PgBouncer in transaction
-   * mode before 1.21).
+   * and a fresh parse; prepared, it is one round trip, parsed once. Off for
+   * poolers that cannot keep them (PgBouncer in transaction mode before 1.21).
    */
   prepare?: boolean;
 }

@@ -91,6 +91,7 @@ export class AppendBatcher {
     try {
       const seqs = await appendSyncDocUpdates(this.db, batch);
       this.stored.push([performance.now(), batch.length]);
+      // Counting drops the rows that aged out, so the list stays short even when nobody asks.
       this.recentRows();
       batch.forEach((w) => w.resolve(seqs.get(w.userId) ?? null));
     } catch (error) {

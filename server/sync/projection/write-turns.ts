@@ -34,4 +34,3 @@ export async function writeInTurns<T>(targets: readonly T[], plan: (target: T) =
   }
   return (await Promise.all(writes)).map((update) => update?.length ?? 0);
 }
-
