@@ -80,6 +80,11 @@ function keepFor(doc: HostedDoc['doc'], map: MapName): KeepCurrent | undefined {
   return map === MAPS.shareFlags ? keepNewerStamp : undefined;
 }
 
+/** A planned write of `fields` entries that never replaces a newer stamp (for `writeInTurns`). */
+function fieldWrite(hosted: HostedDoc, entries: readonly (readonly [string, unknown])[]) {
+  return { entries: entries.length, write: () => hosted.write((doc) => void writeEntries(doc, MAPS.fields, entries, keepNewerField(doc))) };
+}
+
 /** The thread summaries a document holds now (a value of another layout counts as absent: a full refresh replaces it). */
 function heldThreads(doc: HostedDoc['doc']): Map<string, ThreadSummary> {
   return readSummaries(doc);
@@ -144,8 +149,7 @@ export class Projection {
       const desired = fieldEntries([...shared, ...personal.filter((r) => r.userId === userId)].filter((r) => heldSet.has(r.threadId)));
       // The held threads' possible keys, not a scan of every key the map holds: a fan-out writes hundreds of documents.
       const absent = held.flatMap(fieldKeysOf).filter((key) => !desired.has(key));
-      const entries = [...desired, ...absent.map((key) => [key, undefined] as const)];
-      return { entries: entries.length, write: () => hosted.write((doc) => void writeEntries(doc, MAPS.fields, entries, keepNewerField(doc))) };
+      return fieldWrite(hosted, [...desired, ...absent.map((key) => [key, undefined] as const)]);
     });
   }
 
@@ -160,13 +164,13 @@ export class Projection {
     for (const [key, value] of values) {
       const parsed = parseFieldKey(key);
       if (parsed) {
-        byThread.set(parsed.threadId, [...(byThread.get(parsed.threadId) ?? []), [key, value]]);
+        byThread.set(parsed.threadId, (byThread.get(parsed.threadId) ?? []).concat([[key, value]]));
       }
     }
     return writeInTurns(targets, (hosted) => {
       const threads = docMap(hosted.doc, MAPS.threads);
       const entries = [...byThread].filter(([threadId]) => threads.has(threadId)).flatMap(([, held]) => held);
-      return entries.length === 0 ? null : { entries: entries.length, write: () => hosted.write((doc) => void writeEntries(doc, MAPS.fields, entries, keepNewerField(doc))) };
+      return entries.length === 0 ? null : fieldWrite(hosted, entries);
     });
   }
 
