@@ -43,39 +43,50 @@ export async function threadsVisibleTo(
   threadIds: readonly string[],
   options: { activeOnly?: boolean } = {},
 ): Promise<Set<string>> {
-  return (await threadsVisibleToEach(q, [viewerId], orgId, threadIds, options)).get(viewerId) ?? new Set();
+  if (threadIds.length === 0) {
+    return new Set();
+  }
+  const rows = await q.query<{ id: string }>(
+    // The rules run over the given threads' messages only (`among`), not everything the person may see.
+    `select distinct tm.thread_id as id
+       from ${visibleMessageIdsSql('$1::uuid', '$2::uuid', 'm.thread_id = any($3::uuid[])')} as seen (id)
+       join messages tm on tm.id = seen.id and tm.orphaned_at is null
+      where $4::boolean = false or exists (select 1 from users u where u.id = $1::uuid and u.active)`,
+    [viewerId, orgId, threadIds, options.activeOnly ?? false],
+  );
+  return new Set(rows.map((r) => r.id));
 }
 
+export interface ViewerThread {
+  viewerId: string;
+  threadId: string;
+}
+
+/** `viewer|thread`, the identity of a pair in {@link visiblePairs}' answer. */
+export const viewerThreadKey = (viewerId: string, threadId: string): string => `${viewerId}|${threadId}`;
+
 /**
- * `threadsVisibleTo` for several people in one statement (the assignees of
- * an offline batch). The visibility rules run on the given threads' messages
- * only (`among`), not on everything the person may see.
- * @returns each person's visible threads; a person who sees none is missing.
+ * Which (person, thread) pairs are visible, in one statement: the assignees
+ * of an offline batch, each asked only about the threads assigned to them.
+ * (Asking every assignee about every thread ran the rules assignees × threads
+ * times: 200 × 250 for a 1,000-edit batch, 40 ms instead of a few.)
+ * @returns the {@link viewerThreadKey}s of the visible pairs.
  */
-export async function threadsVisibleToEach(
-  q: Queryable,
-  viewerIds: readonly string[],
-  orgId: string,
-  threadIds: readonly string[],
-  options: { activeOnly?: boolean } = {},
-): Promise<Map<string, Set<string>>> {
-  if (threadIds.length === 0 || viewerIds.length === 0) {
-    return new Map();
+export async function visiblePairs(q: Queryable, orgId: string, pairs: readonly ViewerThread[], options: { activeOnly?: boolean } = {}): Promise<Set<string>> {
+  const unique = new Map(pairs.map((p) => [viewerThreadKey(p.viewerId, p.threadId), p]));
+  if (unique.size === 0) {
+    return new Set();
   }
-  const rows = await q.query<{ viewer: string; id: string }>(
-    // Lateral: the rules run once per person, each over the given threads' messages only.
-    `select distinct v.id as viewer, tm.thread_id as id
-       from unnest($1::uuid[]) as v (id)
-       cross join lateral ${visibleMessageIdsSql('v.id', '$2::uuid', 'm.thread_id = any($3::uuid[])')} as seen (id)
+  const asked = [...unique.values()];
+  const rows = await q.query<{ viewer: string; thread: string }>(
+    `select distinct v.viewer, v.thread
+       from unnest($1::uuid[], $2::uuid[]) as v (viewer, thread)
+       cross join lateral ${visibleMessageIdsSql('v.viewer', '$3::uuid', 'm.thread_id = v.thread')} as seen (id)
        join messages tm on tm.id = seen.id and tm.orphaned_at is null
-      where $4::boolean = false or exists (select 1 from users u where u.id = v.id and u.active)`,
-    [[...new Set(viewerIds)], orgId, threadIds, options.activeOnly ?? false],
+      where $4::boolean = false or exists (select 1 from users u where u.id = v.viewer and u.active)`,
+    [asked.map((p) => p.viewerId), asked.map((p) => p.threadId), orgId, options.activeOnly ?? false],
   );
-  const out = new Map<string, Set<string>>();
-  for (const r of rows) {
-    out.set(r.viewer, (out.get(r.viewer) ?? new Set()).add(r.id));
-  }
-  return out;
+  return new Set(rows.map((r) => viewerThreadKey(r.viewer, r.thread)));
 }
 
 /**

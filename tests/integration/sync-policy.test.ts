@@ -202,6 +202,19 @@ describe.each(driverCases())('sync edit policy on $name', ({ create }) => {
     expect(await stored(a, 'assignee')).toEqual({ value: org.ben, hlc: at(NOW, 1) });
   });
 
+  it('decides each assignment of one batch by its own person and thread', async () => {
+    const [a, b] = org.shared as [string, string];
+    setField(client, a, 'assignee', { v: org.ben, hlc: at(NOW) });
+    setField(client, org.own, 'assignee', { v: org.ben, hlc: at(NOW) });
+    setField(client, b, 'assignee', { v: org.cleo, hlc: at(NOW) });
+    await sync();
+    expect(await stored(a, 'assignee')).toEqual({ value: org.ben, hlc: at(NOW) });
+    expect(await stored(org.own, 'assignee')).toBeUndefined();
+    expect(await stored(b, 'assignee')).toBeUndefined();
+    const refused = await t.db.query<{ key: string }>(`select key from sync_writes where user_id = $1 and reason = 'assignee_cannot_see_thread' order by key`, [org.ana]);
+    expect(refused.map((r) => r.key).sort()).toEqual([`fields:${fieldKey(org.own, 'assignee')}`, `fields:${fieldKey(b, 'assignee')}`].sort());
+  });
+
   it('decides a write Yjs ordered behind a concurrent one by its stamp, not by client id', async () => {
     const [thread] = org.shared as [string];
     const high = new Y.Doc({ gc: true });

@@ -9,7 +9,8 @@ import {
   readPersonalFields,
   readSharedFields,
   threadsVisibleTo,
-  threadsVisibleToEach,
+  viewerThreadKey,
+  visiblePairs,
   writePersonalFields,
   writeSharedFields,
   writtenFieldKey,
@@ -45,16 +46,16 @@ const isShared = (field: ThreadField): boolean => (SHARED_FIELDS as readonly str
 
 const toRow = (c: Candidate): FieldWrite => ({ threadId: c.threadId, field: c.field, value: c.v, hlc: c.hlc });
 
-/** Which of their threads each assignee named by the candidates can see (active assignees only), in one statement. */
-function assigneesSeeing(q: Queryable, orgId: string, candidates: readonly Candidate[]): Promise<Map<string, Set<string>>> {
+/** Which assignees named by the candidates can see the thread they are assigned (active assignees only), in one statement. */
+function assigneesSeeing(q: Queryable, orgId: string, candidates: readonly Candidate[]): Promise<Set<string>> {
   const assigned = candidates.filter((c) => c.field === 'assignee' && typeof c.v === 'string');
-  return threadsVisibleToEach(q, unique(assigned.map((c) => c.v as string)), orgId, unique(assigned.map((c) => c.threadId)), { activeOnly: true });
+  return visiblePairs(q, orgId, assigned.map((c) => ({ viewerId: c.v as string, threadId: c.threadId })), { activeOnly: true });
 }
 
 /** Candidates whose assignee can see their thread and is active; the rest get `onRefused`. */
-function withSeeingAssignees(candidates: readonly Candidate[], seeing: ReadonlyMap<string, ReadonlySet<string>>, onRefused: (c: Candidate) => void): Candidate[] {
+function withSeeingAssignees(candidates: readonly Candidate[], seeing: ReadonlySet<string>, onRefused: (c: Candidate) => void): Candidate[] {
   return candidates.filter((c) => {
-    const ok = c.field !== 'assignee' || typeof c.v !== 'string' || seeing.get(c.v)?.has(c.threadId) === true;
+    const ok = c.field !== 'assignee' || typeof c.v !== 'string' || seeing.has(viewerThreadKey(c.v, c.threadId));
     if (!ok) {
       onRefused(c);
     }
@@ -117,7 +118,7 @@ export async function decideFields(
   const [visible, fresh, seeing] = await Promise.all([
     scope.orgId ? threadsVisibleTo(q, scope.userId, scope.orgId, [...threadIds]) : Promise.resolve(new Set<string>()),
     unreplayed(q, scope.userId, candidates, (c) => ({ key: c.logKey, hlc: c.rawHlc })),
-    scope.orgId ? assigneesSeeing(q, scope.orgId, candidates) : Promise.resolve(new Map<string, Set<string>>()),
+    scope.orgId ? assigneesSeeing(q, scope.orgId, candidates) : Promise.resolve(new Set<string>()),
   ]);
   const seen = fresh.filter((c) => {
     if (!visible.has(c.threadId)) {
