@@ -31,18 +31,22 @@ const running = new WeakMap<ResidentDoc, Promise<number>>();
  * changes. A failure leaves them stored and marks the document for a retry.
  */
 export async function reviewStored(host: ReviewingHost, writer: ResidentDoc, author: Author, changes: CapturedChanges, seqs: readonly number[]): Promise<void> {
+  const live = () => seqs.forEach((seq) => writer.liveReviews.delete(seq));
   seqs.forEach((seq) => writer.liveReviews.add(seq));
   try {
     await host.decide(writer, author, changes);
   } catch (error) {
+    live();
     writer.needsReview = true;
     throw error;
-  } finally {
-    seqs.forEach((seq) => writer.liveReviews.delete(seq));
   }
-  // Decided: a failure here only means the update is reviewed once more later, which changes nothing.
-  await deleteSyncDocReviews(host.db, writer.userId, seqs).catch((error: unknown) =>
-    host.log.warn({ err: error, userId: writer.userId }, 'sync review bookkeeping failed; the update will be reviewed again'),
+  // Decided and compensated. Forgetting the stored changes is bookkeeping with a commit of its own, so it waits in
+  // the review queue instead of holding up the socket's next update; the seqs stay live until it lands, so a recovery
+  // meanwhile does not review them again. A failure only means one more review later, which changes nothing.
+  void writer.review(() =>
+    deleteSyncDocReviews(host.db, writer.userId, seqs)
+      .catch((error: unknown) => host.log.warn({ err: error, userId: writer.userId }, 'sync review bookkeeping failed; the update will be reviewed again'))
+      .finally(live),
   );
 }
 
