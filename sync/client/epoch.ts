@@ -34,10 +34,32 @@ function placeOf(item: Y.Item, byId: ReadonlyMap<string, Y.Item>): { parent: str
 }
 
 /**
+ * `meta`'s name as a V1 update writes it (length, then UTF-8) for an item
+ * whose parent is that root map. An item of `meta` names its parent itself
+ * or follows, through its origins, one that does: so an update without these
+ * bytes sets no epoch, and most updates are answered without decoding them
+ * (decoding a 1,000-edit batch took about 10 ms).
+ */
+const META_PARENT = Uint8Array.of(MAPS.meta.length, ...new TextEncoder().encode(MAPS.meta));
+
+function mentionsMeta(update: Uint8Array): boolean {
+  const first = META_PARENT[0] as number;
+  for (let at = update.indexOf(first); at !== -1 && at + META_PARENT.length <= update.length; at = update.indexOf(first, at + 1)) {
+    if (META_PARENT.every((byte, i) => update[at + i] === byte)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
  * The epoch an update sets in `meta`, or null when it sets none (the usual
  * case: the epoch is written once per document, when it is built).
  */
 export function epochIn(update: Uint8Array): string | null {
+  if (!mentionsMeta(update)) {
+    return null;
+  }
   const { structs, ds } = Y.decodeUpdate(update);
   const byId = new Map<string, Y.Item>();
   for (const struct of structs) {

@@ -41,6 +41,21 @@ describe('epochIn', () => {
     expect(epochIn(Y.mergeUpdates([Y.encodeStateAsUpdate(doc)]))).toBe('third');
   });
 
+  it('decodes only updates that name the meta map, and is not fooled by the name in content', () => {
+    const doc = builtDoc('e1');
+    const sv = Y.encodeStateVector(doc);
+    // "meta" inside a value and as another map's key: the bytes are there, but no epoch is set.
+    doc.transact(() => {
+      doc.getMap(MAPS.threads).set('meta', { subject: 'meta', snippet: '\u0004meta' });
+      doc.getMap(MAPS.meta).set('schema', 2);
+    });
+    expect(epochIn(Y.encodeStateAsUpdate(doc, sv))).toBeNull();
+    // A new epoch written by another client names its parent itself: found.
+    const other = new Y.Doc();
+    other.getMap(MAPS.meta).set('epoch', 'e2');
+    expect(epochIn(Y.encodeStateAsUpdate(other))).toBe('e2');
+  });
+
   it('shows why the value cannot simply be read after merging: the older epoch can win', () => {
     // A rebuilt document is a fresh Y.Doc: its epoch item is concurrent with the old one.
     const old = builtDoc('old', 1000);
