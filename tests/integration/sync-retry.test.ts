@@ -24,6 +24,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import { readSyncDoc } from '../../db/queries/sync-docs';
 import type { Db } from '../../db/types';
 import { createDocHost, SyncDocHost } from '../../server/sync/host';
 import { createLocalHub } from '../../server/sync/host/bus';
@@ -69,6 +70,40 @@ function faultyDb(db: Db): { db: Db; failNextTransaction(): void; failures: numb
   };
 }
 
+/** The host's database, whose appends of document updates wait while held. */
+function heldAppends(db: Db): { db: Db; hold(): void; release(): void; failNext(): void } {
+  let gate: Promise<void> | null = null;
+  let open = () => {};
+  let failing = false;
+  const proxy = new Proxy(db, {
+    get(target, prop, receiver) {
+      if (prop === 'query') {
+        return async (text: string, params?: readonly unknown[]) => {
+          if (gate && text.includes('insert into sync_doc_updates')) {
+            await gate;
+          }
+          if (failing && text.includes('insert into sync_doc_updates')) {
+            failing = false;
+            throw Object.assign(new Error('terminating connection due to administrator command (injected)'), { code: '57P01' });
+          }
+          return target.query(text, params);
+        };
+      }
+      const value: unknown = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return {
+    db: proxy,
+    hold: () => (gate = new Promise<void>((resolve) => (open = resolve))),
+    failNext: () => (failing = true),
+    release: () => {
+      gate = null;
+      open();
+    },
+  };
+}
+
 /** A policy whose first review starts and never finishes: the process "dies" inside it. */
 function dyingPolicy(inner: EditPolicy): EditPolicy & { entered: boolean } {
   const policy = {
@@ -92,15 +127,15 @@ describe.each(driverCases())('undecided edits are retried on $name', ({ create }
   const stamp = () => formatStamp({ wallMs: (clock = Math.max(clock + 1, Date.now())), counter: 0, node: 'retry-dev' });
   const author = (): Author => ({ userId: org.ana, sessionId: `s-${org.ana}`, connectionId: randomUUID() });
 
-  const engineParts = (policyDb: Db, wrap: (p: EditPolicy) => EditPolicy) => {
+  const engineParts = (policyDb: Db, wrap: (p: EditPolicy) => EditPolicy, hostDb: Db = t.db) => {
     const projection = createProjection(t.db, { syncWindowDays: 90, syncMaxThreads: 5000 });
     const policy = wrap(
       createEditPolicy({ db: policyDb, log: quietLog, now: () => Date.now(), canonicalValue: (hosted, map, key) => projection.canonicalValue(hosted.userId, map as never, key, hosted.doc) }),
     );
-    return { db: t.db, log: quietLog, build: projection.build, refresh: projection.build, policy, options: FAST };
+    return { db: hostDb, log: quietLog, build: projection.build, refresh: projection.build, policy, options: FAST };
   };
-  const startHost = async (policyDb: Db = t.db, wrap: (p: EditPolicy) => EditPolicy = (p) => p) => {
-    const host = await createDocHost(engineParts(policyDb, wrap));
+  const startHost = async (policyDb: Db = t.db, wrap: (p: EditPolicy) => EditPolicy = (p) => p, hostDb: Db = t.db) => {
+    const host = await createDocHost(engineParts(policyDb, wrap, hostDb));
     hosts.push(host);
     return host;
   };
@@ -145,7 +180,8 @@ describe.each(driverCases())('undecided edits are retried on $name', ({ create }
       doc.getMap(MAPS.fields).set(forged, new Y.Map());
     });
     void first.receive(org.ana, update, author()).catch(() => {});
-    await waitUntil(() => policy?.entered === true, 5_000, 'the review to begin');
+    // The review begins while the update is being stored.
+    await waitUntil(async () => policy?.entered === true && (await pending()).length === 1, 5_000, 'the review to begin and the update to be stored');
     // Stored (the author's other sockets may already show it), not decided.
     expect(await fieldIn(first, status())).toEqual(value);
     const rows = await pending();
@@ -163,6 +199,77 @@ describe.each(driverCases())('undecided edits are retried on $name', ({ create }
     expect(await fieldIn(second, forged)).toBeUndefined();
     expect(await pending()).toEqual([]);
     await second.close();
+  });
+
+  it('decides an edit while its update is still being stored, and stores the correction after the update', async () => {
+    const gate = heldAppends(t.db);
+    const host = await startHost(t.db, (p) => p, gate.db);
+    const key = fieldKey(org.shared[1] as string, 'status');
+    const forged = fieldKey(org.shared[1] as string, 'snoozeUntil');
+    const value = { v: 'pending', hlc: stamp() };
+    const update = await editOf(host, (doc) => {
+      doc.getMap(MAPS.fields).set(key, value);
+      doc.getMap(MAPS.fields).set(forged, new Y.Map());
+    });
+    const before = (await readSyncDoc(t.db, org.ana))?.tail.length ?? 0;
+    gate.hold();
+    let acknowledged = false;
+    const receiving = host.receive(org.ana, update, author()).then(() => (acknowledged = true));
+    await waitUntil(async () => (await logged(key)).length === 1, 5_000, 'the decision to commit');
+    // Decided while the update waits to be stored: nothing acknowledged, nothing stored yet.
+    expect(await stored(org.shared[1] as string, 'status')).toEqual({ value: 'pending', hlc: value.hlc });
+    expect(await pending()).toEqual([]);
+    expect(acknowledged).toBe(false);
+    gate.release();
+    await receiving;
+    await waitUntil(async () => (await pending()).length === 0, 5_000, 'the stored changes to be forgotten');
+
+    // The update, then its correction: a load that stops after any seq never waits for a missing dependency.
+    const tail = ((await readSyncDoc(t.db, org.ana))?.tail ?? []).slice(before);
+    expect(tail.length).toBeGreaterThanOrEqual(2);
+    const clientsOf = (bytes: Uint8Array) => new Set(Y.decodeUpdate(bytes).structs.map((struct) => struct.id.client));
+    const [editor] = clientsOf(update);
+    expect(clientsOf(tail[0]?.update as Uint8Array).has(editor as number)).toBe(true);
+    expect(tail.slice(1).some((row) => !clientsOf(row.update).has(editor as number))).toBe(true);
+    const loaded = new Y.Doc();
+    Y.applyUpdate(loaded, Y.encodeStateAsUpdate((await host.open(org.ana)).doc, Y.encodeStateVector(new Y.Doc())));
+    const replay = new Y.Doc();
+    const snapshot = (await readSyncDoc(t.db, org.ana))?.snapshot as Uint8Array;
+    Y.applyUpdate(replay, snapshot);
+    for (const row of (await readSyncDoc(t.db, org.ana))?.tail ?? []) {
+      Y.applyUpdate(replay, row.update);
+      expect(replay.store.pendingStructs).toBeNull();
+      expect(replay.store.pendingDs).toBeNull();
+    }
+    expect(replay.getMap(MAPS.fields).get(key)).toEqual(value);
+    expect(replay.getMap(MAPS.fields).has(forged)).toBe(false);
+    expect(loaded.getMap(MAPS.fields).toJSON()).toEqual(replay.getMap(MAPS.fields).toJSON());
+    await host.close();
+  });
+
+  it('loses nothing when the update fails to be stored after its decision committed', async () => {
+    const gate = heldAppends(t.db);
+    const host = await startHost(t.db, (p) => p, gate.db);
+    const key = fieldKey(org.shared[2] as string, 'labels');
+    const value = { v: ['stored-late'], hlc: stamp() };
+    const update = await editOf(host, (doc) => doc.getMap(MAPS.fields).set(key, value));
+    gate.hold();
+    const receiving = host.receive(org.ana, update, author());
+    await waitUntil(async () => (await logged(key)).length === 1, 5_000, 'the decision to commit');
+    gate.failNext();
+    gate.release();
+    // The store fails; the host reloads the document and applies the update again, and the write log answers its review.
+    await receiving;
+    await waitUntil(async () => (await pending()).length === 0, 5_000, 'the stored changes to be forgotten');
+    expect(await stored(org.shared[2] as string, 'labels')).toEqual({ value: ['stored-late'], hlc: value.hlc });
+    expect(await logged(key)).toEqual([{ hlc: value.hlc, outcome: 'applied' }]);
+    expect(await fieldIn(host, key)).toEqual(value);
+    const replay = new Y.Doc();
+    const row = await readSyncDoc(t.db, org.ana);
+    Y.applyUpdate(replay, row?.snapshot as Uint8Array);
+    (row?.tail ?? []).forEach((r) => Y.applyUpdate(replay, r.update));
+    expect(replay.getMap(MAPS.fields).get(key)).toEqual(value);
+    await host.close();
   });
 
   it('a second review of an edit already decided changes nothing', async () => {

@@ -18,7 +18,7 @@ export interface BusHost {
   readonly requests: Requests;
   readonly log: Logger;
   writable(userId: string): Promise<ResidentDoc | null>;
-  review(writer: ResidentDoc, author: Author, changes: CapturedChanges, seqs: readonly number[]): Promise<void>;
+  review(writer: ResidentDoc, author: Author, changes: CapturedChanges, stored: Promise<readonly number[]>): Promise<void>;
   warn(message: string): (error: unknown) => void;
 }
 
@@ -88,7 +88,7 @@ async function serve(host: BusHost, m: Served): Promise<void> {
     const seqs = await applied.persisted;
     // Stored (with what it changed) and broadcast: the sender's socket may move on; the review is the holder's business, now or after a crash.
     await answer(true);
-    await host.review(writer, m.author, applied.changes, seqs);
+    await host.review(writer, m.author, applied.changes, Promise.resolve(seqs));
   } catch (error) {
     host.log.warn({ err: error, userId: m.userId }, 'sync request from another process failed');
     if (!answered) {

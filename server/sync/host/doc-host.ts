@@ -167,7 +167,7 @@ export class SyncDocHost implements DocHost {
         return this.forward(userId, { kind: 'client-update', userId, update, author }, this.options.ackTimeoutMs);
       }
       const applied = await writer.apply(update, author);
-      await this.review(writer, author, applied.changes, await applied.persisted);
+      await this.review(writer, author, applied.changes, applied.persisted);
       return true;
     });
   }
@@ -242,9 +242,9 @@ export class SyncDocHost implements DocHost {
     }
   }
 
-  /** Lets the policy decide a client's update stored under `seqs`; stored until decided (review-recovery.ts). */
-  review(writer: ResidentDoc, author: Author, changes: CapturedChanges, seqs: readonly number[]): Promise<void> {
-    return reviewStored(this.reviewing, writer, author, changes, seqs);
+  /** Lets the policy decide a client's update as it is stored under `stored`'s seqs; kept until decided (review-recovery.ts). */
+  review(writer: ResidentDoc, author: Author, changes: CapturedChanges, stored: Promise<readonly number[]>): Promise<void> {
+    return reviewStored(this.reviewing, writer, author, changes, stored);
   }
 
   /** Decides the stored updates of a document that are still undecided (a crash, a failed review). */

@@ -27,22 +27,37 @@ export interface ReviewingHost {
 const running = new WeakMap<ResidentDoc, Promise<number>>();
 
 /**
- * Decides a client's update stored under `seqs`, then forgets its stored
- * changes. A failure leaves them stored and marks the document for a retry.
+ * Decides a client's update while it is being stored under the seqs `stored`
+ * resolves to, then forgets its stored changes. Deciding need not wait for
+ * the store: a decision that commits first is still safe, as a crash or a
+ * failed store leaves the update unacknowledged, so its client sends it
+ * again and the write log (`sync_writes`) answers the replay with the same
+ * decision; and the compensation is stored after the update (one append
+ * queue per document), so no one hears of it first. A failed decision
+ * leaves the stored changes for a retry and marks the document.
  */
-export async function reviewStored(host: ReviewingHost, writer: ResidentDoc, author: Author, changes: CapturedChanges, seqs: readonly number[]): Promise<void> {
+export async function reviewStored(host: ReviewingHost, writer: ResidentDoc, author: Author, changes: CapturedChanges, stored: Promise<readonly number[]>): Promise<void> {
+  const marked = stored.then((seqs) => {
+    seqs.forEach((seq) => writer.liveReviews.add(seq));
+    return seqs;
+  });
+  const [decided, kept] = await Promise.allSettled([host.decide(writer, author, changes), marked]);
+  if (kept.status === 'rejected') {
+    if (decided.status === 'rejected') {
+      writer.needsReview = true;
+    }
+    throw kept.reason;
+  }
+  const seqs = kept.value;
   const live = () => seqs.forEach((seq) => writer.liveReviews.delete(seq));
-  seqs.forEach((seq) => writer.liveReviews.add(seq));
-  try {
-    await host.decide(writer, author, changes);
-  } catch (error) {
+  if (decided.status === 'rejected') {
     live();
     writer.needsReview = true;
-    throw error;
+    throw decided.reason;
   }
-  // Decided and compensated. Forgetting the stored changes is bookkeeping with a commit of its own, so it waits in
-  // the review queue instead of holding up the socket's next update; the seqs stay live until it lands, so a recovery
-  // meanwhile does not review them again. A failure only means one more review later, which changes nothing.
+  // Forgetting the stored changes is bookkeeping with a commit of its own, so it waits in the review queue instead of
+  // holding up the socket's next update; the seqs stay live until it lands, so a recovery meanwhile does not review
+  // them again. A failure only means one more review later, which changes nothing.
   void writer.review(() =>
     deleteSyncDocReviews(host.db, writer.userId, seqs)
       .catch((error: unknown) => host.log.warn({ err: error, userId: writer.userId }, 'sync review bookkeeping failed; the update will be reviewed again'))
@@ -59,7 +74,7 @@ async function recover(host: ReviewingHost, writer: ResidentDoc): Promise<number
       // The lease moved on: the next holder reviews the rest.
       break;
     }
-    await reviewStored(host, writer, recoveredAuthor(row), decodeChanges(row.changes), [row.seq]);
+    await reviewStored(host, writer, recoveredAuthor(row), decodeChanges(row.changes), Promise.resolve([row.seq]));
     reviewed += 1;
   }
   if (reviewed > 0) {
