@@ -31,32 +31,28 @@ begin
 end
 $$;
 
-alter table thread_fields drop constraint thread_fields_thread_id_fkey;
-alter table thread_fields drop constraint thread_fields_actor_id_fkey;
-alter table thread_user_fields drop constraint thread_user_fields_thread_id_fkey;
-alter table thread_user_fields drop constraint thread_user_fields_user_id_fkey;
-alter table sync_writes drop constraint sync_writes_user_id_fkey;
-
-create trigger thread_fields_thread_inserted after insert on thread_fields
-  referencing new table as written for each statement execute function require_referenced('thread_id', 'threads');
-create trigger thread_fields_thread_updated after update on thread_fields
-  referencing new table as written for each statement execute function require_referenced('thread_id', 'threads');
-create trigger thread_fields_actor_inserted after insert on thread_fields
-  referencing new table as written for each statement execute function require_referenced('actor_id', 'users');
-create trigger thread_fields_actor_updated after update on thread_fields
-  referencing new table as written for each statement execute function require_referenced('actor_id', 'users');
-create trigger thread_user_fields_thread_inserted after insert on thread_user_fields
-  referencing new table as written for each statement execute function require_referenced('thread_id', 'threads');
-create trigger thread_user_fields_thread_updated after update on thread_user_fields
-  referencing new table as written for each statement execute function require_referenced('thread_id', 'threads');
-create trigger thread_user_fields_user_inserted after insert on thread_user_fields
-  referencing new table as written for each statement execute function require_referenced('user_id', 'users');
-create trigger thread_user_fields_user_updated after update on thread_user_fields
-  referencing new table as written for each statement execute function require_referenced('user_id', 'users');
-create trigger sync_writes_user_inserted after insert on sync_writes
-  referencing new table as written for each statement execute function require_referenced('user_id', 'users');
-create trigger sync_writes_user_updated after update on sync_writes
-  referencing new table as written for each statement execute function require_referenced('user_id', 'users');
+-- Each (table, column, referenced table): its key goes, a check on insert and on update comes.
+do $$
+declare
+  ref record;
+  event text;
+begin
+  for ref in select * from (values
+    ('thread_fields', 'thread_id', 'threads'),
+    ('thread_fields', 'actor_id', 'users'),
+    ('thread_user_fields', 'thread_id', 'threads'),
+    ('thread_user_fields', 'user_id', 'users'),
+    ('sync_writes', 'user_id', 'users')
+  ) as r (tab, col, parent) loop
+    execute format('alter table %I drop constraint %I', ref.tab, ref.tab || '_' || ref.col || '_fkey');
+    foreach event in array array['insert', 'update'] loop
+      execute format(
+        'create trigger %I after %s on %I referencing new table as written for each statement execute function require_referenced(%L, %L)',
+        ref.tab || '_' || ref.col || '_on_' || event, event, ref.tab, ref.col, ref.parent);
+    end loop;
+  end loop;
+end
+$$;
 
 create function threads_delete_fields() returns trigger language plpgsql as $$
 begin
