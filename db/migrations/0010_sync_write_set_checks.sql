@@ -54,25 +54,27 @@ begin
 end
 $$;
 
-create function threads_delete_fields() returns trigger language plpgsql as $$
+-- What the keys did on delete. Arguments: (table, column, action) triples, the action `delete` or `clear` (set null).
+create function release_references() returns trigger language plpgsql as $$
+declare
+  i int := 0;
 begin
-  delete from thread_fields f using gone g where f.thread_id = g.id;
-  delete from thread_user_fields f using gone g where f.thread_id = g.id;
+  while i < tg_nargs loop
+    if tg_argv[i + 2] = 'clear' then
+      execute format('update %1$I c set %2$I = null from gone g where c.%2$I = g.id', tg_argv[i], tg_argv[i + 1]);
+    else
+      execute format('delete from %I c using gone g where c.%I = g.id', tg_argv[i], tg_argv[i + 1]);
+    end if;
+    i := i + 3;
+  end loop;
   return null;
 end
 $$;
 
-create trigger threads_delete_fields after delete on threads
-  referencing old table as gone for each statement execute function threads_delete_fields();
+create trigger threads_release_references after delete on threads
+  referencing old table as gone for each statement
+  execute function release_references('thread_fields', 'thread_id', 'delete', 'thread_user_fields', 'thread_id', 'delete');
 
-create function users_delete_sync_writes() returns trigger language plpgsql as $$
-begin
-  update thread_fields f set actor_id = null from gone g where f.actor_id = g.id;
-  delete from thread_user_fields f using gone g where f.user_id = g.id;
-  delete from sync_writes w using gone g where w.user_id = g.id;
-  return null;
-end
-$$;
-
-create trigger users_delete_sync_writes after delete on users
-  referencing old table as gone for each statement execute function users_delete_sync_writes();
+create trigger users_release_references after delete on users
+  referencing old table as gone for each statement
+  execute function release_references('thread_fields', 'actor_id', 'clear', 'thread_user_fields', 'user_id', 'delete', 'sync_writes', 'user_id', 'delete');
