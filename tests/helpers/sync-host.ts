@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import * as Y from 'yjs';
 import { openDb } from '../../db';
+import { splitUpdates } from '../../db/queries/sync-docs-batch';
 import type { Db, Queryable } from '../../db/types';
 import { createLogger } from '../../server/logger';
 import type { BuildDoc } from '../../server/sync/host/doc-store';
@@ -122,14 +123,18 @@ export interface RecordingDb extends Db {
   appendDelayMs: number;
 }
 
-/** The updates an append statement stored: its one update, or those of the rows a batched append (arrays of users, writers and hex updates) returned. */
+/**
+ * The updates an append statement stored: its one update, or those of the rows a batched append returned (arrays
+ * of users and writers, and the updates joined in one text).
+ */
 function storedUpdates(text: string, params: readonly unknown[], rows: readonly object[]): Uint8Array[] {
   if (!text.includes('unnest(')) {
     return [params[2] as Uint8Array];
   }
   const stored = new Set(rows.map((r) => (r as { user_id?: string }).user_id));
-  const [users, , updates] = params as [string[], string[], string[]];
-  return users.flatMap((userId, i) => (stored.has(userId) ? [new Uint8Array(Buffer.from(updates[i] as string, 'hex'))] : []));
+  const [users, , joined] = params as [string[], string[], string];
+  const updates = splitUpdates(joined);
+  return users.flatMap((userId, i) => (stored.has(userId) ? [updates[i] as Uint8Array] : []));
 }
 
 /** Whether `log` holds an update with these bytes (a batched append stores a copy, so identity cannot tell). */

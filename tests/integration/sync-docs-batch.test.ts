@@ -62,6 +62,24 @@ describe.each(driverCases())('batched sync document appends on $name', ({ create
     expect([await count(x), await count(y)]).toEqual([0, 0]);
   });
 
+  it('stores updates of any size byte for byte, the empty one included', async () => {
+    const [x, y, z] = (await insertPeople(t.db, 3)) as [string, string, string];
+    const large = new Uint8Array(300_000).map((_, i) => (i * 7919) % 256);
+    const sizes = new Map([[x, new Uint8Array(0)], [y, large], [z, bytes(255, 0, 44, 61)]]);
+    for (const userId of sizes.keys()) {
+      await insertSyncDoc(t.db, { userId, epoch: 'e1', snapshot: bytes(0), writer: `w-${userId}` });
+    }
+    const seqs = await appendSyncDocUpdates(t.db, [...sizes].map(([userId, update]) => ({ userId, writer: `w-${userId}`, update })));
+    expect(seqs).toEqual(new Map([[x, 1], [y, 1], [z, 1]]));
+    for (const [userId, update] of sizes) {
+      const stored = (await readSyncDoc(t.db, userId))?.tail[0]?.update;
+      expect(Buffer.from(stored as Uint8Array).equals(Buffer.from(update))).toBe(true);
+    }
+    // Alone, too: an empty text would split into no element at all.
+    expect(await appendSyncDocUpdates(t.db, [{ userId: x, writer: `w-${x}`, update: new Uint8Array(0) }])).toEqual(new Map([[x, 2]]));
+    expect((await readSyncDoc(t.db, x))?.tail.map((r) => r.update.length)).toEqual([0, 0]);
+  });
+
   it('refuses two updates of one document in one statement (they would take the same seq)', async () => {
     const [a] = people as [string];
     const twice = [bytes(6), bytes(7)].map((update) => ({ userId: a, writer: `w-${a}`, update }));

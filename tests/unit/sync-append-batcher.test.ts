@@ -6,6 +6,7 @@
  * holds it) gets null, and a failed statement fails each of its appends.
  */
 import { describe, expect, it } from 'vitest';
+import { splitUpdates } from '../../db/queries/sync-docs-batch';
 import type { Queryable } from '../../db/types';
 import { AppendBatcher } from '../../server/sync/host/append-batcher';
 
@@ -21,8 +22,8 @@ function fakeDb(options: { refuse?: Set<string>; failNext?: boolean } = {}) {
   const db: Queryable = {
     async query<Row extends object>(_text: string, params: readonly unknown[] = []): Promise<Row[]> {
       await Promise.resolve();
-      const [users, , updates] = params as [string[], string[], string[]];
-      const statement: Statement = { users: [...users], updates: updates.map((hex) => [...Buffer.from(hex, 'hex')]) };
+      const [users, , joined] = params as [string[], string[], string];
+      const statement: Statement = { users: [...users], updates: splitUpdates(joined).map((bytes) => [...bytes]) };
       statements.push(statement);
       if (fail) {
         fail = false;
