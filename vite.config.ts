@@ -59,6 +59,8 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 300_000,
           fileParallelism: false,
+          // One worker for every file, as for the integration suites: each opens and closes its own browser and server.
+          isolate: false,
           retry: ciRuns ? 1 : 0,
         },
       },
