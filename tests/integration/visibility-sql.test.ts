@@ -1,10 +1,13 @@
 /**
  * The SQL twin of the visibility rules (db/queries/visibility.ts), compared
  * with the pure module and the independent oracle on random organizations
- * written into a real database, on every driver.
+ * written into a real database, on every driver: the per-viewer form every
+ * API uses, and the set-shaped form over (person, thread) pairs that the
+ * edit policy asks about assignees.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { viewerThreadKey, visiblePairs } from '../../db/queries/thread-fields';
 import { visibleMessageIdsSql } from '../../db/queries/visibility';
 import type { Db } from '../../db/types';
 import { Visibility } from '../../sync/visibility';
@@ -41,6 +44,34 @@ async function sqlPairs(db: Db, stored: readonly StoredOrg[]): Promise<Set<strin
   return new Set(rows.map((r) => `${r.viewer}|${r.message}`));
 }
 
+/** Every (person, thread) pair of each organization, asked in one statement per organization. */
+async function sqlThreadPairs(db: Db, stored: readonly StoredOrg[]): Promise<Set<string>> {
+  const answers = await Promise.all(
+    stored.map((s) => {
+      const threads = [...new Set(s.threadOf)];
+      return visiblePairs(db, s.orgId, s.people.flatMap((viewerId) => threads.map((threadId) => ({ viewerId, threadId }))));
+    }),
+  );
+  return new Set(answers.flatMap((a) => [...a]));
+}
+
+/** A thread is visible to a person when one of its messages is, by the module. */
+function pairDifferences(model: ModelOrg, stored: StoredOrg, sql: ReadonlySet<string>): string[] {
+  const visibility = new Visibility(toVisibilityOrg(model));
+  const out: string[] = [];
+  for (const thread of new Set(stored.threadOf)) {
+    const messages = model.messages.filter((_, m) => stored.threadOf[m] === thread);
+    model.people.forEach((_, p) => {
+      const inModule = messages.some((message) => visibility.canSee(personId(p), toVisibilityMessage(model, message)));
+      const inSql = sql.has(viewerThreadKey(stored.people[p] as string, thread));
+      if (inModule !== inSql) {
+        out.push(`thread ${stored.threadOf.indexOf(thread)}, person ${p}: module ${inModule}, pairs ${inSql}`);
+      }
+    });
+  }
+  return out;
+}
+
 function differences(model: ModelOrg, stored: StoredOrg, sql: ReadonlySet<string>): string[] {
   const visibility = new Visibility(toVisibilityOrg(model));
   const out: string[] = [];
@@ -70,10 +101,12 @@ describe.each(driverCases())('visibility SQL on $name', ({ name, create }) => {
 
   const check = async (batch: ModelOrg[]) => {
     const stored = await t.db.transaction((tx) => storeModelOrgs(tx, batch));
-    const sql = await sqlPairs(t.db, stored);
+    const [sql, threadPairs] = await Promise.all([sqlPairs(t.db, stored), sqlThreadPairs(t.db, stored)]);
     // The database is this suite's own: emptying it keeps every batch as cheap as the first.
     await t.db.query('truncate organizations cascade');
-    const diffs = batch.flatMap((model, i) => differences(model, stored[i] as StoredOrg, sql).map((d) => `org ${i}: ${d}`));
+    const diffs = batch.flatMap((model, i) =>
+      [...differences(model, stored[i] as StoredOrg, sql), ...pairDifferences(model, stored[i] as StoredOrg, threadPairs)].map((d) => `org ${i}: ${d}`),
+    );
     expect(diffs).toEqual([]);
   };
   const batches = fc.array(orgArb(), { minLength: BATCH, maxLength: BATCH });
