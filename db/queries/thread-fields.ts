@@ -65,35 +65,39 @@ export interface ViewerThread {
 /** `viewer|thread`, the identity of a pair in {@link visiblePairs}' answer. */
 export const viewerThreadKey = (viewerId: string, threadId: string): string => `${viewerId}|${threadId}`;
 
+export interface VisiblePair extends ViewerThread {
+  /** Whether the person is active: an assignee must be. */
+  active: boolean;
+}
+
 /**
  * Which (person, thread) pairs are visible, in one statement: the assignees
  * of an offline batch, each asked only about the threads assigned to them
  * (asking every assignee about every thread ran the rules assignees × threads
- * times). The rules run once over all the pairs ({@link manyViewers}), with
- * everyone below each asked person computed once: as a lateral subquery per
- * pair, each pair re-ran the whole plan, 36 ms for the 240 assignees of a
- * 1,000-edit batch, and far more when a custom plan chose nested loops.
- * With `activeOnly`, a deactivated person sees nothing.
- * @returns the {@link viewerThreadKey}s of the visible pairs.
+ * times), and its author about each of its threads. The rules run once over
+ * all the pairs ({@link manyViewers}), with everyone below each asked person
+ * computed once: as a lateral subquery per pair, each pair re-ran the whole
+ * plan, 36 ms for the 240 assignees of a 1,000-edit batch, and far more when
+ * a custom plan chose nested loops.
+ * @returns the visible pairs, each once.
  */
-export async function visiblePairs(q: Queryable, orgId: string, pairs: readonly ViewerThread[], options: { activeOnly?: boolean } = {}): Promise<Set<string>> {
+export async function visiblePairs(q: Queryable, orgId: string, pairs: readonly ViewerThread[]): Promise<VisiblePair[]> {
   const unique = new Map(pairs.map((p) => [viewerThreadKey(p.viewerId, p.threadId), p]));
   if (unique.size === 0) {
-    return new Set();
+    return [];
   }
   const asked = [...unique.values()];
   const rules = visibleMessagesSql(manyViewers('v.viewer', 'reports'), '$3::uuid', 'm.thread_id = v.thread and m.orphaned_at is null', {
     select: 'v.viewer, v.thread',
     from: 'asked v',
   });
-  const rows = await q.query<{ viewer: string; thread: string }>(
+  return q.query<VisiblePair>(
     `with recursive asked as materialized (select * from unnest($1::uuid[], $2::uuid[]) as a (viewer, thread)),
        ${reportsCteSql('reports', '(select viewer from asked)')}
-     select x.viewer, x.thread from (${rules}) as x (viewer, thread)
-      where $4::boolean = false or exists (select 1 from users u where u.id = x.viewer and u.active)`,
-    [asked.map((p) => p.viewerId), asked.map((p) => p.threadId), orgId, options.activeOnly ?? false],
+     select x.viewer as "viewerId", x.thread as "threadId", u.active
+       from (${rules}) as x (viewer, thread) join users u on u.id = x.viewer`,
+    [asked.map((p) => p.viewerId), asked.map((p) => p.threadId), orgId],
   );
-  return new Set(rows.map((r) => viewerThreadKey(r.viewer, r.thread)));
 }
 
 /**

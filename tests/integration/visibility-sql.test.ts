@@ -52,7 +52,7 @@ async function sqlThreadPairs(db: Db, stored: readonly StoredOrg[]): Promise<Set
       return visiblePairs(db, s.orgId, s.people.flatMap((viewerId) => threads.map((threadId) => ({ viewerId, threadId }))));
     }),
   );
-  return new Set(answers.flatMap((a) => [...a]));
+  return new Set(answers.flat().map((p) => viewerThreadKey(p.viewerId, p.threadId)));
 }
 
 /** A thread is visible to a person when one of its messages is, by the module. */
