@@ -58,6 +58,15 @@ async function addLead(db: Db, orgId: string, ownerId: string, address: string, 
   return id;
 }
 
+/** Another person of the organization: with `seesLead`, the lead is shared with them, so they see Ana's `shared` threads. */
+export async function addPolicyPerson(db: Db, org: PolicyOrg, options: { seesLead: boolean; active?: boolean }): Promise<string> {
+  const id = await addUser(db, org.orgId, 'extra', options.active ?? true);
+  if (options.seesLead) {
+    await db.query('insert into record_shares (record_id, user_id) values ($1, $2)', [org.lead, id]);
+  }
+  return id;
+}
+
 /** Writes a fresh organization; each call is independent (ids and addresses are unique). */
 export async function seedPolicyOrg(db: Db, sharedThreads = 3): Promise<PolicyOrg> {
   const orgId = randomUUID();

@@ -53,18 +53,36 @@ interface Sight {
   seeing: Set<string>;
 }
 
-/** What the author sees of the update's threads, and which assignees see theirs, in one statement. */
+/**
+ * Up to this many assignees, each is asked in the per-viewer statement,
+ * pipelined beside the author's: about 3.5 ms each in the sync bench's
+ * organization, where the set-shaped statement costs about 30 ms to plan and
+ * start even for two pairs, but 14 ms for 500.
+ */
+export const PER_VIEWER_ASSIGNEES = 8;
+
+/** What the author sees of the update's threads, and which assignees see theirs. */
 async function sightOf(q: Queryable, scope: ReviewScope, threadIds: ReadonlySet<string>, candidates: readonly Candidate[]): Promise<Sight> {
   if (!scope.orgId) {
     return { visible: new Set(), seeing: new Set() };
   }
+  const orgId = scope.orgId;
   const assigned = candidates.filter((c) => c.field === 'assignee' && typeof c.v === 'string').map((c) => ({ viewerId: c.v as string, threadId: c.threadId }));
-  if (assigned.length === 0) {
-    // One viewer: the rules for a parameter plan and start faster than the set-shaped statement.
-    return { visible: await threadsVisibleTo(q, scope.userId, scope.orgId, [...threadIds]), seeing: new Set() };
+  const byAssignee = new Map<string, string[]>();
+  for (const { viewerId, threadId } of assigned) {
+    byAssignee.set(viewerId, [...(byAssignee.get(viewerId) ?? []), threadId]);
+  }
+  if (byAssignee.size <= PER_VIEWER_ASSIGNEES) {
+    const [visible, ...seen] = await Promise.all([
+      threadsVisibleTo(q, scope.userId, orgId, [...threadIds]),
+      ...[...byAssignee].map(([viewerId, threads]) =>
+        threadsVisibleTo(q, viewerId, orgId, threads, { activeOnly: true }).then((ids) => [...ids].map((id) => viewerThreadKey(viewerId, id))),
+      ),
+    ]);
+    return { visible, seeing: new Set(seen.flat()) };
   }
   // The author's pairs join the assignees' statement: one plan instead of two (44 → 14 ms for 250 threads).
-  const pairs = await visiblePairs(q, scope.orgId, [...[...threadIds].map((threadId) => ({ viewerId: scope.userId, threadId })), ...assigned]);
+  const pairs = await visiblePairs(q, orgId, [...[...threadIds].map((threadId) => ({ viewerId: scope.userId, threadId })), ...assigned]);
   return {
     visible: new Set(pairs.filter((p) => p.viewerId === scope.userId).map((p) => p.threadId)),
     seeing: new Set(pairs.filter((p) => p.active).map((p) => viewerThreadKey(p.viewerId, p.threadId))),
