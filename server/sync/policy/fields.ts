@@ -70,7 +70,12 @@ async function sightOf(q: Queryable, scope: ReviewScope, threadIds: ReadonlySet<
   const assigned = candidates.filter((c) => c.field === 'assignee' && typeof c.v === 'string').map((c) => ({ viewerId: c.v as string, threadId: c.threadId }));
   const byAssignee = new Map<string, string[]>();
   for (const { viewerId, threadId } of assigned) {
-    byAssignee.set(viewerId, [...(byAssignee.get(viewerId) ?? []), threadId]);
+    const threads = byAssignee.get(viewerId);
+    if (threads) {
+      threads.push(threadId);
+    } else {
+      byAssignee.set(viewerId, [threadId]);
+    }
   }
   if (byAssignee.size <= PER_VIEWER_ASSIGNEES) {
     const [visible, ...seen] = await Promise.all([
