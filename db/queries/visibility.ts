@@ -75,6 +75,7 @@ export function recordAccessSql(viewer: string | ViewerTerms, r: string): string
       and (rs.user_id = ${t.viewer} or ${t.memberOf('rs.group_id')}))
   )`;
 }
+
 /** Whether `address` is one of mailbox `a`'s own addresses (they never count as other parties). */
 function ownAddressSql(a: string, address: string): string {
   return `(${address} = ${a}.email or exists (select 1 from mail_account_addresses own
