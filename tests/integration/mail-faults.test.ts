@@ -339,11 +339,21 @@ describe.runIf(dovecotAvailable())('mailbox sync through a faulty network', () =
     expect(serverUids.length).toBe(PREFILLED + LIVE);
     await waitFor('the mirror to converge', storedCount, (n) => n >= serverUids.length, 60_000);
     const report = await mirrorReport(t.db, accountId, 'INBOX', serverUids);
-    const [folder] = await t.db.query<{ uidnext: number; backfillDone: boolean }>(
-      `select uidnext, backfill_done as "backfillDone" from mail_folders where account_id = $1 and path = 'INBOX'`,
-      [accountId],
-    );
     const status = await dovecot.status('alice', 'INBOX');
+    // The folder's UIDNEXT moves after the messages: a pass cut by the last fault stored its batch, and the next pass
+    // records the server's UIDNEXT (a stale one only makes the next fetch ask again for what is already stored).
+    const folder = await waitFor(
+      "the folder's UIDNEXT",
+      async () =>
+        (
+          await t.db.query<{ uidnext: number; backfillDone: boolean }>(
+            `select uidnext, backfill_done as "backfillDone" from mail_folders where account_id = $1 and path = 'INBOX'`,
+            [accountId],
+          )
+        )[0],
+      (row) => row?.uidnext === status.uidnext,
+      30_000,
+    );
     const summary = (ms: number[]) => (ms.length ? `n=${ms.length} max ${Math.max(...ms)} ms` : 'n=0');
     console.info(
       [
