@@ -112,43 +112,82 @@ export async function relayFanOut(db: Db, server: BenchServer, fleet: Fleet, org
 
 export interface OfflineFigures {
   edits: number;
+  /** Batches measured; each figure below is their median, with the range beside it. */
+  batches: number;
   /** Edits the server refused (assignees who cannot see the thread), each compensated. */
   refusedSent: number;
   clientWriteMs: number;
   /** The server's whole handling of the batch: apply, store, authorize, one Postgres transaction, compensate. */
   validateMs: number;
+  validateRangeMs: [number, number];
   /** Of which the policy's review (authorize, commit, compensate). */
   reviewMs: number;
   /** The fan-out of the committed batch to every other document, after the review. */
   fanOutMs: number;
   convergedMs: number;
+  convergedRangeMs: [number, number];
+  /** Clients that never showed the outcome, in the worst batch. */
   mismatchedClients: number;
+  /** Edits the editor's document shows as written, in the worst batch. */
   accepted: number;
 }
 
-/** 1,000 edits over 250 threads × 4 fields; every 100th assigns someone outside the organization (refused). */
-function offlineEdits(org: SeededOrg, threads: readonly string[]): FleetEdit[] {
+type BatchFigures = Omit<OfflineFigures, 'batches' | 'validateRangeMs' | 'convergedRangeMs'>;
+
+/**
+ * 1,000 edits over 250 threads × 4 fields; every 100th assigns someone
+ * outside the organization (refused). Each batch writes other values than
+ * the one before, so every batch changes every field again.
+ */
+function offlineEdits(org: SeededOrg, threads: readonly string[], batch: number): FleetEdit[] {
   const fields: ThreadField[] = ['status', 'assignee', 'labels', 'read'];
   const edits: FleetEdit[] = [];
   for (let i = 0; i < 1000; i++) {
     const threadId = threads[Math.floor(i / 4)] as string;
     const field = fields[i % 4] as ThreadField;
     const value =
-      field === 'status' ? (i % 8 === 0 ? 'done' : 'pending')
-      : field === 'assignee' ? (i % 100 === 1 ? crypto.randomUUID() : org.people[(i % (org.people.length - 1)) + 1])
-      : field === 'labels' ? ['offline', `l${i % 7}`]
-      : true;
+      field === 'status' ? ((i + batch) % 8 === 0 ? 'done' : batch % 2 === 0 ? 'pending' : 'open')
+      : field === 'assignee' ? (i % 100 === 1 ? crypto.randomUUID() : org.people[((i + batch) % (org.people.length - 1)) + 1])
+      : field === 'labels' ? [batch === 0 ? 'offline' : `offline-${batch}`, `l${(i + batch) % 7}`]
+      : batch % 2 === 0;
     edits.push({ threadId, field, value });
   }
   return edits;
 }
 
-export async function offlineBatch(server: BenchServer, fleet: Fleet, org: SeededOrg, profileDir?: string): Promise<OfflineFigures> {
-  return profiled(profileDir, 'offline', () => runOfflineBatch(server, fleet, org));
+/** Batches of (c) when SYNC_BENCH_OFFLINE_BATCHES does not say: one batch's figures move by a quarter from run to run. */
+export const OFFLINE_BATCHES = 5;
+
+export async function offlineBatches(server: BenchServer, fleet: Fleet, org: SeededOrg, batches: number, profileDir?: string): Promise<OfflineFigures> {
+  const runs = await profiled(profileDir, 'offline', async () => {
+    const out: BatchFigures[] = [];
+    for (let batch = 0; batch < batches; batch++) {
+      out.push(await runOfflineBatch(server, fleet, org, batch));
+    }
+    return out;
+  });
+  const median = (pick: (b: BatchFigures) => number) => round(percentile(runs.map(pick), 50), 1);
+  const range = (pick: (b: BatchFigures) => number): [number, number] => [Math.min(...runs.map(pick)), Math.max(...runs.map(pick))];
+  const worst = runs.reduce((a, b) => (b.mismatchedClients > a.mismatchedClients || b.accepted < a.accepted ? b : a));
+  return {
+    edits: worst.edits,
+    batches: runs.length,
+    refusedSent: worst.refusedSent,
+    clientWriteMs: median((b) => b.clientWriteMs),
+    validateMs: median((b) => b.validateMs),
+    validateRangeMs: range((b) => b.validateMs),
+    reviewMs: median((b) => b.reviewMs),
+    fanOutMs: median((b) => b.fanOutMs),
+    // A batch that never converged (-1) counts as the slowest.
+    convergedMs: round(percentile(runs.map((b) => (b.convergedMs < 0 ? Infinity : b.convergedMs)), 50), 1),
+    convergedRangeMs: range((b) => b.convergedMs),
+    mismatchedClients: worst.mismatchedClients,
+    accepted: worst.accepted,
+  };
 }
 
-async function runOfflineBatch(server: BenchServer, fleet: Fleet, org: SeededOrg): Promise<OfflineFigures> {
-  const edits = offlineEdits(org, sharedThreads(server, org));
+async function runOfflineBatch(server: BenchServer, fleet: Fleet, org: SeededOrg, batch: number): Promise<BatchFigures> {
+  const edits = offlineEdits(org, sharedThreads(server, org), batch);
   const keys = edits.map((e) => fieldKey(e.threadId, e.field));
   const receivesBefore = server.timings.receives.length;
   const reviewsBefore = server.timings.reviews.length;
