@@ -5,7 +5,8 @@
  * `ws` package as its WebSocket, carrying the cookie and Origin a browser
  * would send) around a real Y.Doc.
  */
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { WebSocket, type RawData } from 'ws';
 import { WebsocketProvider } from 'y-websocket';
@@ -101,6 +102,8 @@ export interface SyncClientOptions {
   /** The room in the URL (ignored by the server). */
   room?: string;
   doc?: Y.Doc;
+  /** Whether the client offers permessage-deflate, as browsers and `ws` do (default). */
+  deflate?: boolean;
 }
 
 export interface SyncClient {
@@ -112,6 +115,10 @@ export interface SyncClient {
   updateFrames: number[];
   /** Close codes the server sent, in order. */
   closeCodes: number[];
+  /** Bytes read off the current connection's TCP socket so far (frames as they travelled, deflated or not). */
+  wireBytes(): number;
+  /** The extensions the current connection negotiated ('' when none). */
+  extensions(): string;
   /** Resolves once the provider has the server's SyncStep2. */
   synced(): Promise<void>;
   destroy(): void;
@@ -123,11 +130,18 @@ interface Recorder {
   closeCodes: number[];
 }
 
+interface Wire {
+  socket: Socket | null;
+  extensions: string;
+}
+
 /** A `ws` WebSocket that sends our headers and records what the server sends. */
-function instrumentedSocket(headers: Record<string, string>, seen: Recorder) {
+function instrumentedSocket(headers: Record<string, string>, seen: Recorder, wire: Wire, deflate: boolean) {
   return class extends WebSocket {
     constructor(address: string | URL, protocols?: string | string[]) {
-      super(address, protocols, { headers });
+      super(address, protocols, { headers, perMessageDeflate: deflate });
+      this.once('upgrade', (res: IncomingMessage) => (wire.socket = res.socket));
+      this.once('open', () => (wire.extensions = this.extensions));
       this.on('message', (data: RawData) => {
         const bytes = new Uint8Array(data as Buffer);
         // [0 = sync, 1 = SyncStep2 | 2 = Update, varuint length, payload]
@@ -151,8 +165,9 @@ export function connectSyncClient(syncUrl: string, options: SyncClientOptions): 
   }
   const doc = options.doc ?? new Y.Doc();
   const seen: Recorder = { syncStep2Bytes: [], updateFrames: [], closeCodes: [] };
+  const wire: Wire = { socket: null, extensions: '' };
   const provider = new WebsocketProvider(syncUrl, options.room ?? 'inbox', doc, {
-    WebSocketPolyfill: instrumentedSocket(headers, seen) as unknown as typeof globalThis.WebSocket,
+    WebSocketPolyfill: instrumentedSocket(headers, seen, wire, options.deflate ?? true) as unknown as typeof globalThis.WebSocket,
     disableBc: true,
     maxBackoffTime: 200,
   });
@@ -160,6 +175,8 @@ export function connectSyncClient(syncUrl: string, options: SyncClientOptions): 
     doc,
     provider,
     ...seen,
+    wireBytes: () => wire.socket?.bytesRead ?? 0,
+    extensions: () => wire.extensions,
     synced: () => waitFor('the first sync', () => provider.synced, (s) => s, 10_000, 10).then(() => undefined),
     destroy: () => provider.destroy(),
   };

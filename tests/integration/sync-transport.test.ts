@@ -33,8 +33,8 @@ describe.each(cases)('sync transport on $name', ({ driver, kind }) => {
   let rep: { cookie: string; userId: string; email: string };
   const clients: SyncClient[] = [];
 
-  const connect = (cookie: string | null, room?: string) => {
-    const c = connectSyncClient(server.syncUrl, { cookie, ...(room ? { room } : {}) });
+  const connect = (cookie: string | null, room?: string, deflate = true) => {
+    const c = connectSyncClient(server.syncUrl, { cookie, deflate, ...(room ? { room } : {}) });
     clients.push(c);
     return c;
   };
@@ -133,6 +133,31 @@ describe.each(cases)('sync transport on $name', ({ driver, kind }) => {
     expect(diff).toBeLessThan(full / 50);
     expect((c.doc.getMap(MAPS.threads).get('bulk-0') as ThreadDoc).s).toBe('Changed while away');
     await waitFor('the offline edit at the host', () => hosted.doc.getMap(MAPS.fields).get(offlineKey), (v) => v !== undefined);
+  });
+
+  it('deflates the first sync for a client that offers permessage-deflate, and no other frame', async () => {
+    await host.seed(admin.userId, (doc) => {
+      for (let i = 0; i < 500; i++) {
+        doc.getMap(MAPS.threads).set(`wire-${i}`, thread(`Quote request ${i} for the autumn order`));
+      }
+    });
+    const deflating = connect(admin.cookie);
+    const plain = connect(admin.cookie, undefined, false);
+    await Promise.all([deflating.synced(), plain.synced()]);
+    expect(deflating.extensions()).toContain('permessage-deflate');
+    expect(plain.extensions()).toBe('');
+    const full = deflating.syncStep2Bytes[0] ?? 0;
+    expect(plain.syncStep2Bytes[0]).toBe(full);
+    expect(plain.wireBytes()).toBeGreaterThan(full);
+    console.log(`[sync-transport] first sync ${full} B: ${deflating.wireBytes()} B on the wire deflated, ${plain.wireBytes()} B plain`);
+    expect(deflating.wireBytes()).toBeLessThan(full / 3);
+
+    // A live frame goes as it is, however large and compressible: deflating every fan-out would cost more CPU than it saves.
+    const before = deflating.wireBytes();
+    const long = 'Long quote '.repeat(2_000);
+    await host.seed(admin.userId, (doc) => doc.getMap(MAPS.threads).set('wire-long', thread(long)));
+    await waitFor('the live frame', () => deflating.doc.getMap(MAPS.threads).has('wire-long'), (ok) => ok);
+    expect(deflating.wireBytes() - before).toBeGreaterThan(long.length);
   });
 
   it('moves the sockets of a replaced document to the new one: 4000, reconnect, new epoch served', async () => {

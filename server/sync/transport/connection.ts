@@ -16,6 +16,7 @@ import type { WebSocket } from 'ws';
 import { MAPS } from '../../../sync/doc/schema';
 import type { Author, DocHost } from '../types';
 import type { ChannelMember, DocChannel, DocChannels } from './doc-channels';
+import { FrameDeflater } from './deflate';
 import { decodeClientFrame, encodeSyncStep1, encodeSyncStep2, type ClientFrame } from './frames';
 import type { PresenceHub, PresencePeer } from './presence';
 import { CLOSE_CODES, type RegistryEntry, type SocketRegistry } from './registry';
@@ -44,6 +45,7 @@ export class SyncConnection implements PresencePeer, ChannelMember {
   readonly connectionId = randomUUID();
   private state: State = 'opening';
   private socket: WebSocket | null = null;
+  private deflater: FrameDeflater | null = null;
   /** Client updates are handed to the host one after another, in arrival order. */
   private receiving: Promise<void> = Promise.resolve();
   private answeredPing = true;
@@ -81,7 +83,8 @@ export class SyncConnection implements PresencePeer, ChannelMember {
     return this.parts.channel.hosted.doc.getMap(MAPS.threads).has(threadId);
   }
 
-  sendFrame(frame: Uint8Array): void {
+  /** @param deflate deflate the frame when the socket negotiated it and the frame is large enough (deflate.ts). */
+  sendFrame(frame: Uint8Array, deflate = false): void {
     const socket = this.socket;
     if (this.state !== 'bound' || !socket || socket.readyState !== socket.OPEN) {
       return;
@@ -90,7 +93,11 @@ export class SyncConnection implements PresencePeer, ChannelMember {
       this.close(CLOSE_CODES.tryAgainLater, 'too far behind');
       return;
     }
-    socket.send(frame);
+    if (deflate && this.deflater) {
+      this.deflater.send(frame);
+      return;
+    }
+    socket.send(frame, { compress: false });
   }
 
   replaced(): void {
@@ -127,6 +134,7 @@ export class SyncConnection implements PresencePeer, ChannelMember {
       return;
     }
     this.socket = socket;
+    this.deflater = new FrameDeflater(socket);
     if (!this.parts.registry.bind(this.parts.entry, this)) {
       return;
     }
@@ -199,7 +207,8 @@ export class SyncConnection implements PresencePeer, ChannelMember {
     this.receiving = this.receiving.then(() => {
       const { doc } = this.parts.channel.hosted;
       try {
-        this.sendFrame(encodeSyncStep2(doc, stateVector));
+        // A first sync is the one large frame a socket gets: the only one worth deflating.
+        this.sendFrame(encodeSyncStep2(doc, stateVector), true);
         if (first) {
           this.sendFrame(encodeSyncStep1(doc));
         }

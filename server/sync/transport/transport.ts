@@ -22,6 +22,7 @@ import { isAllowedOrigin } from '../../middleware/origin-check';
 import type { DocHost } from '../types';
 import type { PresenceRelay } from './bus-links';
 import { SyncConnection } from './connection';
+import { SYNC_DEFLATE } from './deflate';
 import { DocChannels } from './doc-channels';
 import { PresenceHub } from './presence';
 import { CLOSE_CODES, SocketRegistry } from './registry';
@@ -108,6 +109,7 @@ export function createSyncTransport(options: SyncTransportOptions): SyncTranspor
     mount(app) {
       nodeWs = createNodeWebSocket({ app });
       nodeWs.wss.options.maxPayload = MAX_FRAME_BYTES;
+      nodeWs.wss.options.perMessageDeflate = SYNC_DEFLATE;
       const upgrade = nodeWs.upgradeWebSocket(async (c: Context<AppEnv>) => {
         if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
           throw new HttpError(426, ERROR_CODES.badRequest, 'Connect to /sync with a WebSocket');
