@@ -23,6 +23,8 @@ export interface DocFigures {
   /** Gzip of the thread summaries alone (the `threads` map's JSON), to tell content from Yjs overhead. */
   threadsJsonGzipBytes: number;
   coldFirstSyncMs: number;
+  /** Bytes the client read off its socket until its cold first sync was in (the upgrade, the frames as they travelled). */
+  coldFirstSyncWireBytes: number;
   warmFirstSyncMs: number;
   residentDocs: number;
   heapPerDocMb: number;
@@ -65,6 +67,7 @@ export async function documentFigures(db: Db, server: BenchServer, fleet: Fleet,
     v2GzipBytes: gzipSync(v2).length,
     threadsJsonGzipBytes: gzipSync(JSON.stringify(doc.getMap(MAPS.threads).toJSON())).length,
     coldFirstSyncMs: round(cold.firstSyncMs[0] ?? Number.NaN, 0),
+    coldFirstSyncWireBytes: cold.firstSyncWireBytes?.[0] ?? Number.NaN,
     warmFirstSyncMs: round(warm.firstSyncMs[0] ?? Number.NaN, 0),
     residentDocs,
     ...heap,

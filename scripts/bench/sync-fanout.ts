@@ -39,6 +39,8 @@ export interface FanOutFigures {
   connectMs: number;
   heapPerSocketKb: number;
   externalPerSocketKb: number;
+  /** Resident memory per socket: also what V8 does not see, such as the zlib streams of permessage-deflate. */
+  rssPerSocketKb: number;
   shoal: LatencyFigures;
   relay: LatencyFigures;
 }
@@ -93,6 +95,7 @@ export async function shoalFanOut(db: Db, server: BenchServer, fleet: Fleet, org
     connectMs: round(connectMs, 0),
     heapPerSocketKb: round((after.heap - before.heap) / sockets / 1024, 1),
     externalPerSocketKb: round((after.external - before.external) / sockets / 1024, 1),
+    rssPerSocketKb: round((after.rss - before.rss) / sockets / 1024, 1),
     shoal,
   };
 }

@@ -45,7 +45,7 @@ export type FleetCommand =
   | { op: 'disconnect' };
 
 export type FleetReply =
-  | { op: 'connect'; firstSyncMs: number[]; totalMs: number }
+  | { op: 'connect'; firstSyncMs: number[]; totalMs: number; /** Bare providers: bytes read off each socket by its first sync. */ firstSyncWireBytes?: number[] }
   | { op: 'fields'; fields: Record<string, unknown>[] }
   | { op: 'fan-out'; latencies: number[][] }
   | { op: 'offline'; reconnectedAt: number; writeMs: number }

@@ -12,6 +12,8 @@
  * `performance.now()` of this process, so the editor's write and the
  * recipients' observations share one clock.
  */
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
@@ -44,10 +46,12 @@ let members: Member[] = [];
 process.setMaxListeners(0);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function socketClass(headers: Record<string, string>) {
+/** A `ws` WebSocket with our headers; `onSocket` gets each connection's TCP socket (to count what travelled). */
+function socketClass(headers: Record<string, string>, onSocket: (socket: Socket) => void = () => {}) {
   return class extends WebSocket {
     constructor(address: string | URL, protocols?: string | string[]) {
       super(address, protocols, { headers });
+      this.once('upgrade', (res: IncomingMessage) => onSocket(res.socket));
     }
   };
 }
@@ -87,7 +91,7 @@ async function connectApps(url: string, cookies: readonly (string | null)[], ori
 }
 
 /** Connects one provider per cookie (none: the relay); awareness stays empty, so only document frames flow. */
-async function connect(url: string, cookies: readonly (string | null)[], origin: string): Promise<{ firstSyncMs: number[]; totalMs: number }> {
+async function connect(url: string, cookies: readonly (string | null)[], origin: string): Promise<{ firstSyncMs: number[]; totalMs: number; firstSyncWireBytes: number[] }> {
   const started = performance.now();
   const fresh = cookies.map((cookie) => {
     const headers: Record<string, string> = { origin };
@@ -95,8 +99,9 @@ async function connect(url: string, cookies: readonly (string | null)[], origin:
       headers.cookie = cookie;
     }
     const doc = new Y.Doc();
+    const wire: { socket: Socket | null } = { socket: null };
     const provider = new WebsocketProvider(url, 'inbox', doc, {
-      WebSocketPolyfill: socketClass(headers) as unknown as typeof globalThis.WebSocket,
+      WebSocketPolyfill: socketClass(headers, (socket) => (wire.socket = socket)) as unknown as typeof globalThis.WebSocket,
       disableBc: true,
       connect: false,
       maxBackoffTime: 200,
@@ -104,16 +109,19 @@ async function connect(url: string, cookies: readonly (string | null)[], origin:
     provider.awareness.setLocalState(null);
     const member: BareMember = { kind: 'bare', doc, provider, lastChange: 0 };
     doc.getMap(MAPS.fields).observe(() => (member.lastChange = performance.now()));
-    return { member, start: performance.now(), syncedAt: 0 };
+    return { member, wire, start: performance.now(), syncedAt: 0, wireBytes: 0 };
   });
   for (const f of fresh) {
     f.start = performance.now();
-    f.member.provider.once('sync', () => (f.syncedAt = performance.now()));
+    f.member.provider.once('sync', () => {
+      f.syncedAt = performance.now();
+      f.wireBytes = f.wire.socket?.bytesRead ?? 0;
+    });
     f.member.provider.connect();
   }
   await until('every first sync', () => fresh.every((f) => f.syncedAt > 0), 120_000);
   members.push(...fresh.map((f) => f.member));
-  return { firstSyncMs: fresh.map((f) => f.syncedAt - f.start), totalMs: performance.now() - started };
+  return { firstSyncMs: fresh.map((f) => f.syncedAt - f.start), totalMs: performance.now() - started, firstSyncWireBytes: fresh.map((f) => f.wireBytes) };
 }
 
 async function disconnectAll(): Promise<void> {

@@ -12,11 +12,11 @@ setFlagsFromString('--expose-gc');
 const collect = runInNewContext('gc') as () => void;
 
 /** Heap in use after two full collections (the second one catches what finalizers freed). */
-export function collectedHeap(): { heap: number; external: number } {
+export function collectedHeap(): { heap: number; external: number; rss: number } {
   collect();
   collect();
   const m = process.memoryUsage();
-  return { heap: m.heapUsed, external: m.external + m.arrayBuffers };
+  return { heap: m.heapUsed, external: m.external + m.arrayBuffers, rss: m.rss };
 }
 
 export function percentile(values: readonly number[], p: number): number {
