@@ -56,7 +56,7 @@ export interface EditPolicy {
  * canonical source.
  */
 export interface ReviewContext {
-  /** Per root map: the value each changed key held before the update (`undefined`: it was absent). */
+  /** Per server map: the value each changed key held before the update (`undefined`: it was absent). */
   previous?: ReadonlyMap<string, ReadonlyMap<string, unknown>>;
   /** Per root map: every value the update wrote to a key, the last one of each writing client. */
   written?: ReadonlyMap<string, ReadonlyMap<string, readonly unknown[]>>;

@@ -6,14 +6,17 @@
  * - `changed`: root map → keys, the `changed` argument of `EditPolicy.review`;
  *   a change inside a nested type (never written by Shoal, so forged) counts
  *   as a change of the root key that holds it.
- * - `previous`: the value each changed key held before, so a forged
- *   server-map key can be put back without a canonical source.
+ * - `previous`: the value each changed key of a server map held before, so
+ *   a forged key can be put back without a canonical source. Not kept for
+ *   the editable maps: Postgres holds their values and decides them, and
+ *   1,000 offline edits would otherwise journal 1,000 values nobody reads.
  * - `written`: every value the update wrote per key, the last of each writing
  *   client. Concurrent sets of one key are ordered by Yjs by random client id,
  *   so the visible value is not necessarily the latest edit: every written
  *   value goes to Postgres, where the HLC decides.
  */
 import * as Y from 'yjs';
+import { EDITABLE_MAPS } from '../../../sync/doc/schema';
 
 export interface ChangeSet {
   changed: Map<string, Set<string>>;
@@ -45,6 +48,8 @@ function markChanged(set: ChangeSet, map: string, key: string): void {
   }
   keys.add(key);
 }
+
+const keepsPrevious = (map: string): boolean => !(EDITABLE_MAPS as readonly string[]).includes(map);
 
 /** The root type and root-level key a (possibly nested) change hangs under. */
 function rootKeyOf(type: Type, key: string | null): { root: Type; key: string | null } {
@@ -144,13 +149,16 @@ export function collectChanges(tr: Y.Transaction): ChangeSet {
       }
       continue;
     }
-    const event = new Y.YMapEvent(root as unknown as Y.Map<unknown>, tr, keys);
+    const event = keepsPrevious(name) ? new Y.YMapEvent(root as unknown as Y.Map<unknown>, tr, keys) : null;
     for (const key of keys) {
       // null: array-style content in a root Shoal only uses as a map; invisible to map readers, so ignored.
       if (key === null) {
         continue;
       }
       markChanged(set, name, key);
+      if (!event) {
+        continue;
+      }
       const change = event.keys.get(key);
       const item = root._map.get(key);
       const visible = item && !item.deleted ? contentOf(item)?.value : undefined;
