@@ -39,6 +39,9 @@ export interface ConnectionParts {
   onGone(connection: SyncConnection): void;
 }
 
+/** Live frames go as they are (deflate.ts): one options object for the hundreds a fan-out sends. */
+const PLAIN = { compress: false } as const;
+
 type State = 'opening' | 'bound' | 'closed';
 
 export class SyncConnection implements PresencePeer, ChannelMember {
@@ -97,7 +100,7 @@ export class SyncConnection implements PresencePeer, ChannelMember {
       this.deflater.send(frame);
       return;
     }
-    socket.send(frame, { compress: false });
+    socket.send(frame, PLAIN);
   }
 
   replaced(): void {
