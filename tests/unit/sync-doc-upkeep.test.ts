@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import type { Db } from '../../db/types';
 import type { AppendBatcher } from '../../server/sync/host/append-batcher';
+import { BackgroundPacer } from '../../server/sync/host/background';
 import { DocUpkeep, MAX_STORED_RATIO, type UpkeepTarget } from '../../server/sync/host/doc-upkeep';
 import type { DocLease } from '../../server/sync/host/leases';
 import { WriteLog } from '../../server/sync/host/write-log';
@@ -20,7 +21,13 @@ function writeLog(tailBytes: number, snapshotBytes: number): WriteLog {
   return new WriteLog({} as Db, 'u1', LIMITS, { seq: 10, tail: { count: 5, bytes: tailBytes }, snapshotBytes });
 }
 
-function upkeepOf(log: WriteLog, busy: boolean, freshBytes?: number, appender: { busy: boolean; crowded: boolean } = { busy, crowded: false }): { upkeep: DocUpkeep; folds: () => number } {
+function upkeepOf(
+  log: WriteLog,
+  busy: boolean,
+  freshBytes?: number,
+  appender: { busy: boolean; crowded: boolean } = { busy, crowded: false },
+): { upkeep: DocUpkeep; folds: () => number; pacer: BackgroundPacer } {
+  const pacer = new BackgroundPacer({ concurrency: 2, maxWaitMs: 60_000, storing: () => appender.busy });
   let folds = 0;
   vi.spyOn(log, 'compactIfDue').mockImplementation(async () => {
     folds += 1;
@@ -36,14 +43,14 @@ function upkeepOf(log: WriteLog, busy: boolean, freshBytes?: number, appender: {
     drop: () => undefined,
     rebuild: async () => undefined,
   };
-  const upkeep = new DocUpkeep(target, log, { ...LIMITS, rebuildRatio: 1.5, rebuildMinBytes: 64_000, log: pino({ level: 'silent' }), appender: appender as AppendBatcher, hooks: {} }, {
+  const upkeep = new DocUpkeep(target, log, { ...LIMITS, rebuildRatio: 1.5, rebuildMinBytes: 64_000, log: pino({ level: 'silent' }), appender: appender as AppendBatcher, pacer, hooks: {} }, {
     doc,
     epoch: 'e1',
     seq: 10,
     tail: { count: 5, bytes: 0 },
     ...(freshBytes === undefined ? {} : { built: true, snapshotBytes: freshBytes }),
   });
-  return { upkeep, folds: () => folds };
+  return { upkeep, folds: () => folds, pacer };
 }
 
 describe('WriteLog thresholds', () => {
@@ -121,6 +128,34 @@ describe('DocUpkeep', () => {
     await vi.advanceTimersByTimeAsync(5_000);
     expect(under.folds()).toBe(0);
     under.upkeep.stop();
+  });
+
+  it('starts no fold while a person’s edit is received and reviewed, and folds once it is through', async () => {
+    const { upkeep, folds, pacer } = upkeepOf(writeLog(41_000, 40_000), false);
+    let finish = () => undefined as void;
+    const edit = pacer.inForeground(() => new Promise<void>((resolve) => (finish = resolve)));
+    upkeep.afterStore();
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(folds()).toBe(0);
+    finish();
+    await edit;
+    await vi.advanceTimersByTimeAsync(0);
+    expect(folds()).toBe(1);
+    upkeep.stop();
+  });
+
+  it('forgets a queued fold once the document leaves service', async () => {
+    const { upkeep, folds, pacer } = upkeepOf(writeLog(41_000, 40_000), false);
+    let finish = () => undefined as void;
+    const edit = pacer.inForeground(() => new Promise<void>((resolve) => (finish = resolve)));
+    upkeep.afterStore();
+    expect(pacer.waiting).toBe(1);
+    upkeep.stop();
+    expect(pacer.waiting).toBe(0);
+    finish();
+    await edit;
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(folds()).toBe(0);
   });
 
   it('folds an outgrown tail a little later when nothing else waits', async () => {

@@ -19,6 +19,8 @@ export interface BusHost {
   readonly log: Logger;
   writable(userId: string): Promise<ResidentDoc | null>;
   review(writer: ResidentDoc, author: Author, changes: CapturedChanges, stored: Promise<readonly number[]>): Promise<void>;
+  /** Runs a person's edit ahead of background work. */
+  inForeground<T>(work: () => Promise<T>): Promise<T>;
   warn(message: string): (error: unknown) => void;
 }
 
@@ -84,11 +86,13 @@ async function serve(host: BusHost, m: Served): Promise<void> {
       await answer(true);
       return;
     }
-    const applied = await writer.apply(m.update, m.author);
-    const seqs = await applied.persisted;
-    // Stored (with what it changed) and broadcast: the sender's socket may move on; the review is the holder's business, now or after a crash.
-    await answer(true);
-    await host.review(writer, m.author, applied.changes, Promise.resolve(seqs));
+    await host.inForeground(async () => {
+      const applied = await writer.apply(m.update, m.author);
+      const seqs = await applied.persisted;
+      // Stored (with what it changed) and broadcast: the sender's socket may move on; the review is the holder's business, now or after a crash.
+      await answer(true);
+      await host.review(writer, m.author, applied.changes, Promise.resolve(seqs));
+    });
   } catch (error) {
     host.log.warn({ err: error, userId: m.userId }, 'sync request from another process failed');
     if (!answered) {

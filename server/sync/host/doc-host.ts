@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../../../db/types';
 import type { Author, DocHost, EditPolicy, HostedDoc, ResetListener, UpdateListener } from '../types';
 import { AppendBatcher } from './append-batcher';
+import { BackgroundPacer } from './background';
 import type { Bus } from './bus';
 import { handleBusMessage } from './bus-handlers';
 import { collectChanges } from '../policy/changed-keys';
@@ -63,6 +64,7 @@ export class SyncDocHost implements DocHost {
   private closed = false;
   private releaseOnClose = true;
   private readonly reviewing: ReviewingHost;
+  private readonly pacer: BackgroundPacer;
 
   constructor(private readonly deps: DocHostDeps) {
     this.processId = deps.bus.processId;
@@ -70,6 +72,8 @@ export class SyncDocHost implements DocHost {
     this.requests = new Requests(deps.bus);
     this.listeners = new Listeners(deps.log);
     this.reviewing = { db: deps.db, log: deps.log, decide: (writer, author, changes) => this.decide(writer, author, changes) };
+    const appender = new AppendBatcher(deps.db);
+    this.pacer = new BackgroundPacer({ concurrency: this.options.foldConcurrency, maxWaitMs: this.options.foldMaxWaitMs, storing: () => appender.busy });
     this.residency = new Residency({
       db: deps.db,
       bus: deps.bus,
@@ -94,7 +98,8 @@ export class SyncDocHost implements DocHost {
         compactDelayMs: this.options.compactDelayMs,
         rebuildRatio: this.options.rebuildRatio,
         rebuildMinBytes: this.options.rebuildMinBytes,
-        appender: new AppendBatcher(deps.db),
+        appender,
+        pacer: this.pacer,
         hooks: {
           notify: (userId, update, origin) => this.listeners.notify(userId, update, origin),
           notifyReset: (userId, epoch) => this.listeners.notifyReset(userId, epoch),
@@ -166,10 +171,17 @@ export class SyncDocHost implements DocHost {
       if (!writer) {
         return this.forward(userId, { kind: 'client-update', userId, update, author }, this.options.ackTimeoutMs);
       }
-      const applied = await writer.apply(update, author);
-      await this.review(writer, author, applied.changes, applied.persisted);
+      // Folds wait while the edit is applied and reviewed: its author waits for the answer.
+      await this.inForeground(async () => {
+        const applied = await writer.apply(update, author);
+        await this.review(writer, author, applied.changes, applied.persisted);
+      });
       return true;
     });
+  }
+
+  inForeground<T>(work: () => Promise<T>): Promise<T> {
+    return this.pacer.inForeground(work);
   }
 
   async rebuild(userId: string): Promise<void> {
@@ -202,6 +214,7 @@ export class SyncDocHost implements DocHost {
     this.closed = true;
     this.releaseOnClose = options.release ?? true;
     this.stops.forEach((stop) => stop());
+    this.pacer.close();
     this.requests.close();
     const all = [...this.residents.values()];
     if (this.releaseOnClose) {

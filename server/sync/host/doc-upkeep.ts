@@ -2,7 +2,8 @@
  * @module server/sync/host/doc-upkeep
  * Keeps a written document's storage near its content. The tail is folded
  * into a new snapshot when it is due (at once) or has outgrown its share of
- * the snapshot (a little later, off the write path). Each fold also checks
+ * the snapshot (a little later, paced behind foreground work by the host's
+ * BackgroundPacer). Each fold also checks
  * the new snapshot against what a fresh build would encode to: overwrites
  * leave deleted items no fold removes, so once the snapshot passes
  * `rebuildRatio` × that size the document is rebuilt from canonical state
@@ -11,6 +12,7 @@
 import type { Logger } from 'pino';
 import * as Y from 'yjs';
 import type { AppendBatcher } from './append-batcher';
+import type { BackgroundPacer } from './background';
 import type { LoadedDoc } from './doc-store';
 import type { AutoRebuild } from './resident-deps';
 import { bloated, freshSize, type RebuildLimits } from './fresh-size';
@@ -31,6 +33,8 @@ export interface UpkeepTarget {
 export interface UpkeepDeps extends CompactionLimits, RebuildLimits {
   log: Logger;
   appender?: AppendBatcher;
+  /** Starts the folds, behind foreground work. */
+  pacer: BackgroundPacer;
   hooks: { rebuilt?(rebuild: AutoRebuild): void };
 }
 
@@ -79,7 +83,7 @@ export class DocUpkeep {
     }
     if (this.urgent()) {
       this.cancelTimer();
-      void this.target.exclusive(() => this.compactIfDue(true));
+      this.fold();
       return;
     }
     if (!this.timer) {
@@ -111,19 +115,22 @@ export class DocUpkeep {
   stop(): void {
     this.stopped = true;
     this.cancelTimer();
+    this.deps.pacer.cancel(this.target.userId);
   }
 
-  /** Folds an outgrown tail later, once no other document's updates wait to be stored (they go first) or once it is overdue. */
+  /** Folds an outgrown tail later; the pacer then lets other documents' queued updates go first, unless the tail is overdue by then. */
   private schedule(): void {
     this.timer = setTimeout(() => {
       this.timer = null;
-      if (this.deps.appender?.busy && this.target.isWriter() && !this.urgent()) {
-        this.schedule();
-        return;
-      }
-      void this.target.exclusive(() => this.compactIfDue(true));
+      this.fold();
     }, this.deps.compactDelayMs * (1 + Math.random()));
     this.timer.unref();
+  }
+
+  /** Folds in the document's queue once the pacer starts it; an overdue tail does not wait for storing, unless a fan-out crowds it. */
+  private fold(): void {
+    const run = () => (this.stopped ? Promise.resolve() : this.target.exclusive(() => this.compactIfDue(true)));
+    this.deps.pacer.enqueue(this.target.userId, run, () => this.urgent());
   }
 
   private async compactIfDue(outgrown = false): Promise<void> {

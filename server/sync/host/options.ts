@@ -18,6 +18,10 @@ export interface DocHostOptions {
   compactMinBytes: number;
   /** An outgrown tail is folded this long after (plus up to as much jitter), off the write path. */
   compactDelayMs: number;
+  /** Outgrown tails folded at once at most (the BackgroundPacer's concurrency)… */
+  foldConcurrency: number;
+  /** …each starting, at the latest, this long after it came due, however busy the host. */
+  foldMaxWaitMs: number;
   /**
    * Rebuild a document under a new epoch once a fold's snapshot passes this
    * multiple of a fresh encoding of its content (overwrites leave deleted
@@ -46,6 +50,8 @@ export const DOC_HOST_DEFAULTS: DocHostOptions = {
   compactTailRatio: 0.25,
   compactMinBytes: 32 * 1024,
   compactDelayMs: 2_000,
+  foldConcurrency: 2,
+  foldMaxWaitMs: 5_000,
   rebuildRatio: 1.35,
   rebuildMinBytes: 64 * 1024,
   maxResident: 2_000,

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../../../db/types';
 import type { AppendBatcher } from './append-batcher';
+import type { BackgroundPacer } from './background';
 import type { Bus, UpdateOrigin } from './bus';
 import type { CollectChanges } from './changed-keys';
 import type { BuildDoc } from './doc-store';
@@ -53,4 +54,6 @@ export interface ResidentDeps {
   rebuildMinBytes: number;
   /** Stores server writes of many documents together. */
   appender?: AppendBatcher;
+  /** Paces folds behind foreground work. */
+  pacer: BackgroundPacer;
 }
