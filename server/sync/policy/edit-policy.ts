@@ -16,6 +16,7 @@
  * writes an older canonical value over a newer one.
  */
 import * as Y from 'yjs';
+import { reuseGenericPlans } from '../../../db/queries/plan-cache';
 import { findUserById } from '../../../db/queries/users';
 import type { Queryable } from '../../../db/types';
 import { canonicalJson } from '../../../sync/doc/projection';
@@ -80,6 +81,7 @@ async function decideEditable(deps: PolicyDeps, scope: ReviewScope, doc: Y.Doc, 
   for (let attempt = 1; ; attempt++) {
     try {
       const decide = async (tx: Queryable) => {
+        await reuseGenericPlans(tx);
         const decisions = new Map<string, MapDecision>();
         for (const map of maps) {
           const decider = DECIDERS.get(map) as Decide;

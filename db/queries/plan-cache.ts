@@ -1,0 +1,18 @@
+/**
+ * @module db/queries/plan-cache
+ * How the rest of a transaction plans its prepared statements.
+ */
+import type { Queryable } from '../types';
+
+/**
+ * Until the transaction ends, prepared statements run one generic plan,
+ * made once per connection, instead of a plan for each execution's values.
+ * For an edit's review: its visibility statement took 3.4 ms to plan for
+ * 0.4 ms of work, with each assignee's planned again in the same
+ * pipeline; Postgres kept choosing per-value plans for it. The generic plan
+ * runs in about 0.65 ms. Call it inside a transaction (outside one it does
+ * nothing).
+ */
+export async function reuseGenericPlans(tx: Queryable): Promise<void> {
+  await tx.query('set local plan_cache_mode = force_generic_plan');
+}
