@@ -52,9 +52,9 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     // (the visibility filter's estimated cost trips it) and never pays back.
     // Prepared statements still plan every execution for its values, as
     // unprepared ones did: after five executions "auto" may switch to a
-    // generic plan, and generic plans of the visibility rules slow down as
-    // the tables grow (measured: the policy's convergence fuzz took 252 s
-    // instead of 52 on Postgres with them).
+    // generic plan, which is worse for statements whose best plan depends on
+    // their arrays' sizes. An edit's review asks for generic plans in its own
+    // transaction (db/queries/plan-cache.ts), where they were measured.
     connection: { jit: 'off', plan_cache_mode: 'force_custom_plan' },
     // Match PGlite: int8 as a JS number (counts and ids we store fit in 2^53).
     types: {
