@@ -7,11 +7,12 @@ import type { Queryable } from '../types';
 /**
  * Until the transaction ends, prepared statements run one generic plan,
  * made once per connection, instead of a plan for each execution's values.
- * For an edit's review: its visibility statement took 3.4 ms to plan for
- * 0.4 ms of work, with each assignee's planned again in the same
- * pipeline; Postgres kept choosing per-value plans for it. The generic plan
+ * Connections otherwise plan every execution (`force_custom_plan`,
+ * db/drivers/postgres.ts). For an edit's review that cost more than the
+ * work: its visibility statement took 3.4 ms to plan for 0.4 ms of work,
+ * planned again for each assignee in the same pipeline; its generic plan
  * runs in about 0.65 ms. Call it inside a transaction (outside one it does
- * nothing).
+ * nothing; PGlite takes it too).
  */
 export async function reuseGenericPlans(tx: Queryable): Promise<void> {
   await tx.query('set local plan_cache_mode = force_generic_plan');
