@@ -46,6 +46,22 @@ export function postgresLeases(url: string): PostgresLeases {
       connection: { application_name: 'shoal-leases' },
     }));
 
+  /**
+   * One try of the lock, and one more when the first fails: a lease
+   * connection whose backend was just terminated hands the termination to
+   * the next statement sent on it (seen in CI right after a
+   * pg_terminate_backend), and the retry goes out on its reconnection. A
+   * failed statement took no lock: it did not run, or its backend died.
+   */
+  async function tryLock(name: string): Promise<boolean> {
+    const attempt = async () => (await connection().unsafe<{ ok: boolean }[]>(`select pg_try_advisory_lock(${LOCK}) as ok`, [name]))[0]?.ok === true;
+    try {
+      return await attempt();
+    } catch {
+      return attempt();
+    }
+  }
+
   async function tryLease(name: string): Promise<Lease | null> {
     if (held.has(name)) {
       return null;
@@ -53,8 +69,7 @@ export function postgresLeases(url: string): PostgresLeases {
     held.add(name);
     let taken = false;
     try {
-      const [row] = await connection().unsafe<{ ok: boolean }[]>(`select pg_try_advisory_lock(${LOCK}) as ok`, [name]);
-      taken = row?.ok === true;
+      taken = await tryLock(name);
     } finally {
       if (!taken) {
         held.delete(name);
