@@ -5,7 +5,7 @@
  * long.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BackgroundPacer } from '../../server/sync/host/background';
+import { BackgroundPacer, type PacedTurn } from '../../server/sync/host/background';
 
 /** A task the test finishes by hand, recording when it started. */
 function gatedTask(log: string[], name: string): { run: () => Promise<void>; finish: () => void } {
@@ -118,5 +118,50 @@ describe('BackgroundPacer', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(log).toEqual(['good']);
     single.close();
+  });
+
+  it('lets a started task step back while foreground work runs, and runs it again after, as old as it was', async () => {
+    const log: string[] = [];
+    let reached = () => undefined as void;
+    let attempts = 0;
+    // The task waits (as a fold waits for its document's queue), then asks its turn before its heavy step.
+    const task = async (turn: PacedTurn) => {
+      attempts += 1;
+      if (attempts === 1) {
+        await new Promise<void>((resolve) => (reached = resolve));
+      }
+      if (!turn.stepBack()) {
+        log.push(`work on attempt ${attempts}`);
+      }
+    };
+    pacer.enqueue('doc', task);
+    const edit = foreground(pacer);
+    reached();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(log).toEqual([]);
+    expect(pacer.waiting).toBe(1);
+    // Queued again meanwhile: the later task is kept, with the first one's age.
+    pacer.enqueue('doc', task);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(log).toEqual(['work on attempt 2']);
+    edit.end();
+    await edit.done;
+  });
+
+  it('does not let a task that waited `maxWaitMs` step back', async () => {
+    const answers: boolean[] = [];
+    let reached = () => undefined as void;
+    pacer.enqueue('doc', async (turn) => {
+      await new Promise<void>((resolve) => (reached = resolve));
+      answers.push(turn.stepBack());
+    });
+    const edit = foreground(pacer);
+    await vi.advanceTimersByTimeAsync(5_000);
+    reached();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(answers).toEqual([false]);
+    expect(pacer.waiting).toBe(0);
+    edit.end();
+    await edit.done;
   });
 });

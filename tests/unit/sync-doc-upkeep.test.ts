@@ -21,17 +21,26 @@ function writeLog(tailBytes: number, snapshotBytes: number): WriteLog {
   return new WriteLog({} as Db, 'u1', LIMITS, { seq: 10, tail: { count: 5, bytes: tailBytes }, snapshotBytes });
 }
 
+interface Seams {
+  /** The snapshot size a fold stores (null: nothing folded); runs as the fold's write would. */
+  folded?: () => number | null;
+  /** The document's queue (default: free). */
+  exclusive?: UpkeepTarget['exclusive'];
+  rebuild?: () => Promise<void>;
+}
+
 function upkeepOf(
   log: WriteLog,
   busy: boolean,
   freshBytes?: number,
   appender: { busy: boolean; crowded: boolean } = { busy, crowded: false },
+  seams: Seams = {},
 ): { upkeep: DocUpkeep; folds: () => number; pacer: BackgroundPacer } {
   const pacer = new BackgroundPacer({ concurrency: 2, maxWaitMs: 60_000, storing: () => appender.busy });
   let folds = 0;
   vi.spyOn(log, 'compactIfDue').mockImplementation(async () => {
     folds += 1;
-    return null;
+    return seams.folded?.() ?? null;
   });
   const doc = new Y.Doc();
   const target: UpkeepTarget = {
@@ -39,9 +48,9 @@ function upkeepOf(
     doc,
     lease: {} as DocLease,
     isWriter: () => true,
-    exclusive: (fn) => fn(),
+    exclusive: seams.exclusive ?? ((fn) => fn()),
     drop: () => undefined,
-    rebuild: async () => undefined,
+    rebuild: seams.rebuild ?? (async () => undefined),
   };
   const upkeep = new DocUpkeep(target, log, { ...LIMITS, rebuildRatio: 1.5, rebuildMinBytes: 64_000, log: pino({ level: 'silent' }), appender: appender as AppendBatcher, pacer, hooks: {} }, {
     doc,
@@ -165,5 +174,48 @@ describe('DocUpkeep', () => {
     await vi.advanceTimersByTimeAsync(250);
     expect(folds()).toBe(1);
     upkeep.stop();
+  });
+
+  it('steps a started fold back when its turn in the document’s queue comes during an edit, and folds after', async () => {
+    let free = () => undefined as void;
+    const queueBusy = new Promise<void>((resolve) => (free = resolve));
+    const exclusive: UpkeepTarget['exclusive'] = (fn) => queueBusy.then(fn);
+    const { upkeep, folds, pacer } = upkeepOf(writeLog(41_000, 40_000), false, undefined, undefined, { exclusive });
+    upkeep.afterStore();
+    // The fold has started and waits for the document's queue; an edit arrives meanwhile.
+    let finish = () => undefined as void;
+    const edit = pacer.inForeground(() => new Promise<void>((resolve) => (finish = resolve)));
+    free();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(folds()).toBe(0);
+    expect(pacer.waiting).toBe(1);
+    finish();
+    await edit;
+    await vi.advanceTimersByTimeAsync(0);
+    expect(folds()).toBe(1);
+    upkeep.stop();
+  });
+
+  it('measures a bloated snapshot after its fold, but not during an edit, and rebuilds once it is through', async () => {
+    const rebuild = vi.fn(async () => undefined);
+    let finish = () => undefined as void;
+    let edit: Promise<void> = Promise.resolve();
+    // An edit arrives while the fold's write is out; the snapshot is 5× the content last measured.
+    const folded = () => {
+      edit = made.pacer.inForeground(() => new Promise<void>((resolve) => (finish = resolve)));
+      return 500_000;
+    };
+    const made = upkeepOf(writeLog(41_000, 40_000), false, 100_000, undefined, { folded, rebuild });
+    made.upkeep.afterStore();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(made.folds()).toBe(1);
+    expect(made.pacer.waiting).toBe(1);
+    expect(rebuild).not.toHaveBeenCalled();
+    finish();
+    await edit;
+    await vi.advanceTimersByTimeAsync(0);
+    // The empty document measures far below the snapshot: rebuilt.
+    expect(rebuild).toHaveBeenCalledTimes(1);
+    made.upkeep.stop();
   });
 });

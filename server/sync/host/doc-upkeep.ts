@@ -12,7 +12,7 @@
 import type { Logger } from 'pino';
 import * as Y from 'yjs';
 import type { AppendBatcher } from './append-batcher';
-import type { BackgroundPacer } from './background';
+import type { BackgroundPacer, PacedTurn } from './background';
 import type { LoadedDoc } from './doc-store';
 import type { AutoRebuild } from './resident-deps';
 import { bloated, freshSize, type RebuildLimits } from './fresh-size';
@@ -116,6 +116,12 @@ export class DocUpkeep {
     this.stopped = true;
     this.cancelTimer();
     this.deps.pacer.cancel(this.target.userId);
+    this.deps.pacer.cancel(this.measureKey);
+  }
+
+  /** The pacer's key of the measure after a fold (the fold's own key is the person's id). */
+  private get measureKey(): string {
+    return `${this.target.userId}:fresh`;
   }
 
   /** Folds an outgrown tail later; the pacer then lets other documents' queued updates go first, unless the tail is overdue by then. */
@@ -127,9 +133,13 @@ export class DocUpkeep {
     this.timer.unref();
   }
 
-  /** Folds in the document's queue once the pacer starts it; an overdue tail does not wait for storing, unless a fan-out crowds it. */
+  /**
+   * Folds in the document's queue once the pacer starts it; an overdue tail
+   * does not wait for storing, unless a fan-out crowds it. Its turn in the
+   * queue may come during an edit: then it steps back before encoding.
+   */
   private fold(): void {
-    const run = () => (this.stopped ? Promise.resolve() : this.target.exclusive(() => this.compactIfDue(true)));
+    const run = (turn: PacedTurn) => (this.stopped ? Promise.resolve() : this.target.exclusive(() => (turn.stepBack() ? Promise.resolve() : this.compactIfDue(true))));
     this.deps.pacer.enqueue(this.target.userId, run, () => this.urgent());
   }
 
@@ -144,12 +154,29 @@ export class DocUpkeep {
     }
   }
 
-  /** Runs in the document's queue, right after a fold: the Y.Doc holds exactly the snapshot just stored. */
+  /**
+   * Right after a fold: a snapshot that looks bloated against the last
+   * measure is measured again, soon but never during an edit (it costs about
+   * 1.5 encodes). It does not wait for other documents' stores, as a fold
+   * need not: a steadily written document should not outgrow its rebuild.
+   */
   private check(snapshotBytes: number): void {
     if (this.rebuilding || this.stopped || (this.fresh !== null && !bloated(snapshotBytes, this.fresh, this.deps))) {
       return;
     }
-    // Measured again: the content itself may have grown since the last measure.
+    const run = (turn: PacedTurn) => (this.stopped ? Promise.resolve() : this.target.exclusive(async () => (turn.stepBack() ? undefined : this.measure(snapshotBytes))));
+    this.deps.pacer.enqueue(this.measureKey, run, () => true);
+  }
+
+  /**
+   * Measures the content again (it may have grown since the last measure, or
+   * since the fold), in the document's queue; a snapshot still bloated
+   * against it sets off a rebuild.
+   */
+  private measure(snapshotBytes: number): void {
+    if (this.rebuilding || this.stopped || !this.target.isWriter()) {
+      return;
+    }
     this.fresh = freshSize(this.target.doc);
     if (!bloated(snapshotBytes, this.fresh, this.deps)) {
       return;
