@@ -5,6 +5,7 @@
  * see the thread and is active, and a trusted stamp; then last writer wins
  * in Postgres (shared fields in thread_fields, `read` per person).
  */
+import { planForValues } from '../../../db/queries/plan-cache';
 import {
   readPersonalFields,
   readSharedFields,
@@ -87,6 +88,8 @@ async function sightOf(q: Queryable, scope: ReviewScope, threadIds: ReadonlySet<
     return { visible, seeing: new Set(seen.flat()) };
   }
   // The author's pairs join the assignees' statement: one plan instead of two (44 → 14 ms for 250 threads).
+  // It is planned for its arrays: a generic plan assumes a few rows.
+  await planForValues(q);
   const pairs = await visiblePairs(q, orgId, [...[...threadIds].map((threadId) => ({ viewerId: scope.userId, threadId })), ...assigned]);
   return {
     visible: new Set(pairs.filter((p) => p.viewerId === scope.userId).map((p) => p.threadId)),
