@@ -8,7 +8,7 @@
 import type * as Y from 'yjs';
 import type { Hlc } from '../hlc';
 import { checkFieldValue, fieldKey, MAPS, type ConversionDoc, type FieldValues, type Stamped, type ThreadField } from '../doc/schema';
-import { canonicalJson } from '../doc/projection';
+import { sameJson } from '../doc/json';
 import { normalizeRecordAddress, recordIdFor } from '../uuidv5';
 import { stampNow } from './clock';
 import type { Outbox, OutboxEntry, OutboxMap } from './outbox';
@@ -71,7 +71,7 @@ export function setField<F extends ThreadField>(ctx: WriteContext, threadId: str
   if (readEntry(ctx.doc, 'threads', threadId) === undefined) {
     throw new SyncWriteError(WRITE_ERROR_CODES.unknownThread, 'This conversation is not in your inbox any more.');
   }
-  if (canonicalJson(readField(ctx.doc, threadId, field)) === canonicalJson(value)) {
+  if (sameJson(readField(ctx.doc, threadId, field), value)) {
     return null;
   }
   return writeStamped(ctx, MAPS.fields, fieldKey(threadId, field), (hlc): Stamped<FieldValues[F]> => ({ v: value, hlc }));

@@ -7,6 +7,7 @@
  * this module only compares and writes.
  */
 import * as Y from 'yjs';
+import { sameJson } from './json';
 import { fieldKey, isStamped, MAPS, parseFieldKey, THREAD_FIELDS, type MapName } from './schema';
 
 /**
@@ -16,15 +17,6 @@ import { fieldKey, isStamped, MAPS, parseFieldKey, THREAD_FIELDS, type MapName }
 export type KeepCurrent = (key: string, current: unknown, next: unknown) => boolean;
 
 const keepNothing: KeepCurrent = () => false;
-
-/** JSON with object keys sorted, so equal values compare equal whatever their key order. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}
 
 /** The root map of one part of the document. */
 export function docMap(doc: Y.Doc, name: MapName): Y.Map<unknown> {
@@ -49,7 +41,7 @@ export function writeEntries(doc: Y.Doc, name: MapName, entries: Iterable<readon
       }
       continue;
     }
-    if (!map.has(key) || canonicalJson(map.get(key)) !== canonicalJson(value)) {
+    if (!map.has(key) || !sameJson(map.get(key), value)) {
       map.set(key, value);
       changed += 1;
     }

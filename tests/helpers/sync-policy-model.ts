@@ -49,12 +49,15 @@ const VALID: Record<Exclude<FieldName, 'assignee'>, unknown[]> = {
   labels: [[], ['vip'], ['eu', 'renewal']],
   read: [true, false],
 };
+/** Values a Yjs update can carry (lib0's `writeAny`) that JSON cannot: a client may send any of them. */
+export const NOT_JSON: readonly unknown[] = [10n, new Uint8Array([1, 2]), undefined, Number.NaN, Number.POSITIVE_INFINITY, { v: 1n }, [undefined]];
+
 const INVALID: Record<FieldName, unknown[]> = {
-  assignee: ['ben', 42, ['x']],
-  status: ['closed', 3, null],
-  snoozeUntil: ['tomorrow', 5, '2026-13-45T00:00:00Z'],
-  labels: [[''], 'vip', Array.from({ length: 21 }, () => 'x')],
-  read: ['yes', 1, null],
+  assignee: ['ben', 42, ['x'], 10n],
+  status: ['closed', 3, null, new Uint8Array([1])],
+  snoozeUntil: ['tomorrow', 5, '2026-13-45T00:00:00Z', Number.NaN],
+  labels: [[''], 'vip', Array.from({ length: 21 }, () => 'x'), [undefined], [1n]],
+  read: ['yes', 1, null, undefined],
 };
 
 const fieldMove: fc.Arbitrary<Move> = fc
@@ -71,7 +74,14 @@ const fieldMove: fc.Arbitrary<Move> = fc
     return { kind: 'field', thread, field, valid, value: pool[pick % pool.length], assignee, stamp };
   });
 
-const json = fc.oneof(fc.string({ maxLength: 8 }), fc.integer(), fc.boolean(), fc.constant(null), fc.dictionary(fc.string({ maxLength: 4 }), fc.string({ maxLength: 4 }), { maxKeys: 3, noNullPrototype: true }));
+const json = fc.oneof(
+  fc.string({ maxLength: 8 }),
+  fc.integer(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.dictionary(fc.string({ maxLength: 4 }), fc.string({ maxLength: 4 }), { maxKeys: 3, noNullPrototype: true }),
+  fc.constantFrom(...NOT_JSON),
+);
 
 export const moveArb: fc.Arbitrary<Move> = fc.oneof(
   { weight: 8, arbitrary: fieldMove },

@@ -145,6 +145,33 @@ describe.each(driverCases())('sync document host on $name', ({ create }) => {
     expect((await storedDoc(userId)).getMap(MAPS.threads).has('forged')).toBe(false);
   });
 
+  it('stores, reviews and corrects an update carrying content JSON cannot hold (bigint, binary, NaN, undefined)', async () => {
+    const [userId] = (await insertPeople(db, 1)) as [string];
+    const policy = recordingPolicy(async (hosted, changed) => {
+      await hosted.write((doc) => changed.forEach((keys, map) => keys.forEach((key) => doc.getMap(map).delete(key))));
+    });
+    const host = startHost({}, { policy });
+    const hosted = await host.open(userId);
+    const client = new TestClient();
+    Y.applyUpdate(client.doc, Y.encodeStateAsUpdate(hosted.doc));
+    client.doc.transact(() => {
+      client.doc.getMap(MAPS.threads).set('big', 10n);
+      client.doc.getMap(MAPS.threads).set('nan', { subject: Number.NaN });
+      client.doc.getMap(MAPS.fields).set('t1|status', { v: 1n, hlc: '1' });
+      client.doc.getMap(MAPS.fields).set('t2|labels', { v: [undefined], hlc: '1' });
+      client.doc.getMap(MAPS.fields).set('t3|read', new Uint8Array([1]));
+    });
+    const before = await tailRows(userId);
+    await host.receive(userId, Y.encodeStateAsUpdate(client.doc, Y.encodeStateVector(hosted.doc)), author(userId));
+    expect(policy.reviews).toHaveLength(1);
+    expect([...(policy.reviews[0]?.changed.get(MAPS.fields) ?? [])].sort()).toEqual(['t1|status', 't2|labels', 't3|read']);
+    // The update and its correction are both stored; what Postgres holds loads back to what is served.
+    expect(await tailRows(userId)).toBe(before + 2);
+    expect(hosted.doc.getMap(MAPS.fields).size).toBe(0);
+    expect(hosted.doc.getMap(MAPS.threads).has('big')).toBe(false);
+    expect(docJson(await storedDoc(userId))).toEqual(docJson(hosted.doc));
+  });
+
   it('loads snapshot + tail to the live document, and compaction keeps the content while bounding the tail', async () => {
     const [userId] = (await insertPeople(db, 1)) as [string];
     const host = startHost({ compactUpdates: 10, compactBytes: 1_000_000 });

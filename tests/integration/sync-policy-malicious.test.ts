@@ -1,8 +1,9 @@
 /**
  * Malicious-client fuzz of the edit policy, on every driver: random batches
  * of forged and legitimate writes (server maps, unknown maps, nested types,
- * deletions, invisible and made-up threads, bad values, assignees who cannot
- * see, absurd and malformed stamps, other people's records, conversions of
+ * content JSON cannot hold such as bigint, binary and NaN, deletions,
+ * invisible and made-up threads, bad values, assignees who cannot see,
+ * absurd and malformed stamps, other people's records, conversions of
  * addresses the author never saw, forged answers), each batch synced and
  * reviewed (some twice). After every batch: Postgres holds exactly what the
  * model lets through (0 forged writes), and the author's server and client
@@ -25,7 +26,14 @@ import { ALL_MAP_NAMES, moveArb, NOW, stampText, storedStamp, type Move, type Pe
 const RUNS = Number(process.env.SYNC_FUZZ_RUNS ?? 25);
 const SEED = Number(process.env.SHOAL_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
 /** `{ seed, path }` of past failures, replayed on every run. */
-const PINNED: { seed: number; path: string; why: string }[] = [];
+const PINNED: { seed: number; path: string; why: string }[] = [
+  { seed: 1331816214, path: '3:1:2:1:2:2:2:2:2:2:2:3:2:2:2:3:3:3:3:3:3:3', why: 'a bigint in a server map made the review throw' },
+  {
+    seed: 195344872,
+    path: '8:3:1:3:3:3:4:4:3:6:3:3:3:3:3:3:3:3:8:3:3:3:3:6:3:3:3:3:4:4:4:4:4:4:4:4:4:4',
+    why: 'a forged NaN never equalled itself, so it was never corrected',
+  },
+];
 
 type Stamped = { v: unknown; hlc: string };
 interface Model {

@@ -6,11 +6,11 @@
  * that dies before deciding leaves them for the next holder of the lease.
  *
  * Values are JSON already, except content a client forged: a nested Yjs
- * type or binary. A written one becomes a marker the policy refuses like the
+ * type, binary, a bigint, NaN, `undefined`. A written one becomes a marker the policy refuses like the
  * type itself (it is no stamped value); a previous one is left out, which
  * the policy reads like a key that was absent.
  */
-import * as Y from 'yjs';
+import { isPlainJson } from '../../../sync/doc/json';
 import type { Author } from '../types';
 import type { CapturedChanges } from './changed-keys';
 
@@ -23,7 +23,6 @@ interface StoredChanges {
   written?: Record<string, Record<string, unknown[]>>;
 }
 
-const isJsonSafe = (value: unknown): boolean => !(value instanceof Y.AbstractType) && !(value instanceof Uint8Array);
 
 function objectOf<V, W>(map: ReadonlyMap<string, ReadonlyMap<string, V>>, convert: (inner: ReadonlyMap<string, V>) => W): Record<string, W> {
   return Object.fromEntries([...map].map(([name, inner]) => [name, convert(inner)]));
@@ -33,11 +32,11 @@ function objectOf<V, W>(map: ReadonlyMap<string, ReadonlyMap<string, V>>, conver
 export function encodeChanges(changes: CapturedChanges): string {
   const stored: StoredChanges = { changed: Object.fromEntries([...changes.changed].map(([name, keys]) => [name, [...keys]])) };
   if (changes.previous) {
-    stored.previous = objectOf(changes.previous, (inner) => Object.fromEntries([...inner].filter(([, v]) => v !== undefined && isJsonSafe(v))));
+    stored.previous = objectOf(changes.previous, (inner) => Object.fromEntries([...inner].filter(([, v]) => v !== undefined && isPlainJson(v))));
   }
   if (changes.written) {
     stored.written = objectOf(changes.written, (inner) =>
-      Object.fromEntries([...inner].map(([key, values]) => [key, values.map((v) => (isJsonSafe(v) ? v : FORGED_CONTENT))])),
+      Object.fromEntries([...inner].map(([key, values]) => [key, values.map((v) => (isPlainJson(v) ? v : FORGED_CONTENT))])),
     );
   }
   return JSON.stringify(stored);

@@ -19,7 +19,7 @@ import * as Y from 'yjs';
 import { reuseGenericPlans } from '../../../db/queries/plan-cache';
 import { findUserById } from '../../../db/queries/users';
 import type { Queryable } from '../../../db/types';
-import { canonicalJson } from '../../../sync/doc/projection';
+import { isPlainJson, sameJson } from '../../../sync/doc/json';
 import { EDITABLE_MAPS, MAPS } from '../../../sync/doc/schema';
 import type { Author, EditPolicy, HostedDoc, ReviewContext } from '../types';
 import { decideConversions } from './conversions';
@@ -43,8 +43,8 @@ const ATTEMPTS = 3;
 
 const isEditable = (map: string): boolean => (EDITABLE_MAPS as readonly string[]).includes(map);
 
-/** A value a document may hold again: JSON, never a (forged) nested Yjs type. */
-const plain = (value: unknown): unknown => (value instanceof Y.AbstractType ? undefined : value);
+/** A value a document may hold again: JSON, never forged content (a nested Yjs type, bigint, binary…). */
+const plain = (value: unknown): unknown => (isPlainJson(value) ? value : undefined);
 
 /** The values a changed key was written with: from the captured update, else what the document shows. */
 function writtenValues(doc: Y.Doc, map: string, keys: ReadonlySet<string>, context: ReviewContext | undefined): Map<string, unknown[]> {
@@ -116,12 +116,13 @@ async function serverCanonical(deps: PolicyDeps, hosted: HostedDoc, changed: Rea
 }
 
 /** Writes the canonical values, skipping any key someone changed since the review began (its own writer answers for it). */
-function compensate(doc: Y.Doc, seen: PerMap<string | undefined>, canonical: PerMap<unknown>): void {
+function compensate(doc: Y.Doc, seen: PerMap<unknown>, canonical: PerMap<unknown>): void {
   for (const [map, values] of canonical) {
     const target = doc.getMap<unknown>(map);
     for (const [key, value] of values) {
-      const now = target.has(key) ? canonicalJson(target.get(key)) : undefined;
-      if (now !== seen.get(map)?.get(key)) {
+      // Absent and a forged `undefined` both read as undefined: either way the canonical value goes in.
+      const now = target.get(key);
+      if (!sameJson(now, seen.get(map)?.get(key))) {
         continue;
       }
       if (value === undefined) {
@@ -130,18 +131,19 @@ function compensate(doc: Y.Doc, seen: PerMap<string | undefined>, canonical: Per
         }
         continue;
       }
-      if (now !== canonicalJson(value)) {
+      if (!target.has(key) || !sameJson(now, value)) {
         target.set(key, value);
       }
     }
   }
 }
 
-function snapshot(doc: Y.Doc, changed: ReadonlyMap<string, ReadonlySet<string>>): PerMap<string | undefined> {
-  const out: PerMap<string | undefined> = new Map();
+/** What each changed key holds as the review begins (values, compared later without a copy: a document's values are never mutated). */
+function snapshot(doc: Y.Doc, changed: ReadonlyMap<string, ReadonlySet<string>>): PerMap<unknown> {
+  const out: PerMap<unknown> = new Map();
   for (const [map, keys] of changed) {
     const source = doc.getMap<unknown>(map);
-    out.set(map, new Map([...keys].map((key) => [key, source.has(key) ? canonicalJson(source.get(key)) : undefined])));
+    out.set(map, new Map([...keys].map((key) => [key, source.get(key)])));
   }
   return out;
 }
