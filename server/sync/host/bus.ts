@@ -99,6 +99,17 @@ export interface LocalHub {
 
 export function createLocalHub(): LocalHub {
   const members = new Set<HandlerSet<[BusEnvelope]>>();
+  let pending: BusEnvelope[] = [];
+  // One turn delivers everything published before it: a fan-out publishes one message per document.
+  const deliver = () => {
+    const batch = pending;
+    pending = [];
+    for (const envelope of batch) {
+      for (const member of members) {
+        member.call(logToStderr, envelope);
+      }
+    }
+  };
   return {
     connect(processId) {
       const handlers = new HandlerSet<[BusEnvelope]>();
@@ -106,13 +117,10 @@ export function createLocalHub(): LocalHub {
       return {
         processId,
         async publish(message) {
-          const envelope = { ...message, from: processId } as BusEnvelope;
           // Delivered later, in order, as over a network: a publisher is never re-entered.
-          setImmediate(() => {
-            for (const member of members) {
-              member.call(logToStderr, envelope);
-            }
-          });
+          if (pending.push({ ...message, from: processId } as BusEnvelope) === 1) {
+            setImmediate(deliver);
+          }
         },
         subscribe: (handler) => handlers.add(handler),
         onReconnect: () => () => {},
