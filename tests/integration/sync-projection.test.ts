@@ -10,9 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listVisibleThreads } from '../../db/queries/mail-views';
 import type { Db } from '../../db/types';
 import { createLogger } from '../../server/logger';
+import { BackgroundPacer } from '../../server/sync/host/background';
 import { ChangeFeed } from '../../server/sync/projection/change-feed';
 import { createLocalChangeBus } from '../../server/sync/projection/changes';
 import { Projection } from '../../server/sync/projection/writer';
+import type { HostedDoc } from '../../server/sync/types';
 import { readThread } from '../../sync/client/read';
 import { DOC_SCHEMA_VERSION, fieldKey, MAPS } from '../../sync/doc/schema';
 import { readSummaries } from '../../sync/doc/thread-codec';
@@ -401,6 +403,39 @@ describe.each(driverCases())('sync projection on $name', ({ create }) => {
       expect(threadIdsOf(hosted.doc).has(old)).toBe(false);
       expect(hosted.doc.getMap(MAPS.fields).has(fieldKey(old, 'status'))).toBe(false);
       await feed.close();
+    });
+
+    it('writes an edit’s carried values ahead of the host’s background work', async () => {
+      const wide = new Projection(t.db, { windowDays: 30, maxThreads: 100 });
+      const hosted = docs.open('ahead');
+      await wide.buildDocument(me, hosted);
+      const pacer = new BackgroundPacer({ concurrency: 1, maxWaitMs: 60_000, storing: () => false });
+      const order: string[] = [];
+      const write = hosted.write.bind(hosted);
+      // A fold comes due just as the fan-out writes: it must wait for it (it would hold the document's queue).
+      const racing: HostedDoc = {
+        ...hosted,
+        write: async (fn) => {
+          pacer.enqueue('fold', async () => void order.push('fold'));
+          order.push('fan-out');
+          return write(fn);
+        },
+      };
+      const feed = new ChangeFeed({
+        db: t.db,
+        projection: wide,
+        docs: { hostedUserIds: () => [me], hosted: () => racing, inForeground: (work) => pacer.inForeground(work) },
+        bus: createLocalChangeBus(),
+        log: silent,
+      });
+      const thread = threads[0] as string;
+      await setField(t.db, thread, 'status', 'pending', stamp(50));
+      feed.accept({ kind: 'thread-fields', threadIds: [thread], values: { [fieldKey(thread, 'status')]: { v: 'pending', hlc: stamp(50) } } });
+      await feed.idle();
+      expect(hosted.doc.getMap(MAPS.fields).get(fieldKey(thread, 'status'))).toEqual({ v: 'pending', hlc: stamp(50) });
+      expect(order).toEqual(['fan-out', 'fold']);
+      await feed.close();
+      pacer.close();
     });
 
     it('lets threads leave the window with time alone, on the feed’s sweep', async () => {

@@ -23,6 +23,8 @@ export interface HostedDocs {
   hostedUserIds(): Iterable<string>;
   /** The hosted document, or undefined when this process does not hold it (any more). */
   hosted(userId: string): HostedDoc | undefined;
+  /** Runs work ahead of the host's background work; absent, it just runs. */
+  inForeground?<T>(work: () => Promise<T>): Promise<T>;
 }
 
 export interface ChangeFeedOptions {
@@ -187,7 +189,9 @@ export class ChangeFeed {
     }
     const values = new Map(carried.flatMap((c) => Object.entries(c.values)));
     const targets = [...this.o.docs.hostedUserIds()].flatMap((userId) => this.o.docs.hosted(userId) ?? []);
-    const written = this.o.projection.writeFieldValues(targets, values).then((bytes) => {
+    // Ahead of folds: a fold holds its document's queue, and the fan-out's update for that document waits behind it.
+    const write = () => this.o.projection.writeFieldValues(targets, values);
+    const written = (this.o.docs.inForeground ? this.o.docs.inForeground(write) : write()).then((bytes) => {
       this.stats.refreshes += targets.length;
       this.stats.writes += bytes.filter((b) => b > 0).length;
       this.stats.bytes += bytes.reduce((a, b) => a + b, 0);

@@ -71,6 +71,8 @@ export interface WritableDocs {
   readonly bus: Bus;
   writableUserIds(): string[];
   findWritable(userId: string): HostedDoc | null;
+  /** Runs work ahead of the host's background work (folds). */
+  inForeground<T>(work: () => Promise<T>): Promise<T>;
 }
 
 /** Starts refreshing this process's documents on every change; `changes` is what commands and ingest publish to. */
@@ -81,7 +83,11 @@ export function startChangeFeed(input: { db: Queryable; log: Logger; projection:
     log: input.log,
     projection: input.projection,
     bus,
-    docs: { hostedUserIds: () => input.host.writableUserIds(), hosted: (userId) => input.host.findWritable(userId) ?? undefined },
+    docs: {
+      hostedUserIds: () => input.host.writableUserIds(),
+      hosted: (userId) => input.host.findWritable(userId) ?? undefined,
+      inForeground: (work) => input.host.inForeground(work),
+    },
     onReconnect: (handler) => input.host.bus.onReconnect(handler),
   });
   return { changes: bus, feed };
