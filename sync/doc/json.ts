@@ -62,12 +62,3 @@ export function isPlainJson(value: unknown): boolean {
       return false;
   }
 }
-
-/** JSON with object keys sorted, so equal values give equal text whatever their key order. Throws on content JSON cannot hold. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}

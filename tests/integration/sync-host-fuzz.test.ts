@@ -21,7 +21,7 @@ import { SyncDocHost } from '../../server/sync/host/doc-host';
 import { applyState } from '../../server/sync/host/doc-store';
 import { createMemoryLeaseTable } from '../../server/sync/host/leases';
 import type { DocHostOptions } from '../../server/sync/host/options';
-import { canonicalJson } from '../../sync/doc/json';
+import { canonicalJson } from '../helpers/canonical-json';
 import { MAPS } from '../../sync/doc/schema';
 import { driverCases, type TestDb } from '../helpers/db';
 import { author, insertPeople, quietLog, recordingDb, recordingPolicy, secondPool, testBuilder, waitUntil } from '../helpers/sync-host';

@@ -8,7 +8,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { canonicalJson, isPlainJson, sameJson } from '../../sync/doc/json';
+import { isPlainJson, sameJson } from '../../sync/doc/json';
+import { canonicalJson } from '../helpers/canonical-json';
 
 const runs = Number(process.env.PROPERTY_RUNS ?? 300);
 

@@ -6,9 +6,10 @@
  * that dies before deciding leaves them for the next holder of the lease.
  *
  * Values are JSON already, except content a client forged: a nested Yjs
- * type, binary, a bigint, NaN, `undefined`. A written one becomes a marker the policy refuses like the
- * type itself (it is no stamped value); a previous one is left out, which
- * the policy reads like a key that was absent.
+ * type, binary, a bigint, NaN, `undefined`. A written one becomes a marker
+ * the policy refuses like the type itself (it is no stamped value); a
+ * previous one is left out, which the policy reads like a key that was
+ * absent.
  */
 import { isPlainJson } from '../../../sync/doc/json';
 import type { Author } from '../types';
